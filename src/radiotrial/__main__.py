@@ -1,0 +1,3 @@
+from radiotrial.cli.main import run
+
+run()
