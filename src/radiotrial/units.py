@@ -121,10 +121,21 @@ def convert_labs(
     work = work.join(canon, left_on=analyte, right_on="__a", how="left")
     cols = [c for c in (value, *scaled) if c in labs.columns]
     work = work.with_columns(
-        [(pl.col(c).cast(pl.Float64) * pl.col("__f")).alias(c) for c in cols]
+        [scale(pl.col(c).cast(pl.Float64), pl.col("__f")).alias(c) for c in cols]
         + [pl.col("__cu").alias(unit)]
     )
     return work.sort("__row").select(labs.columns)
+
+
+def scale(values: pl.Expr, factor: pl.Expr) -> pl.Expr:
+    """``values × factor``, computed as a division by ``1/factor`` when the factor is below 1.
+
+    Factors such as 0.1 or 1e-3 are not exact in binary; dividing by their exact reciprocal (10,
+    1000) gives the correctly rounded result (130 g/L → 13.0 g/dL, not 13.000000000000002).
+    """
+    import polars as pl
+
+    return pl.when(factor < 1).then(values / (1.0 / factor)).otherwise(values * factor)
 
 
 def _scalar(value: float, unit: str, table: dict[str, float], what: str) -> float:

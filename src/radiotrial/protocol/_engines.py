@@ -1,0 +1,66 @@
+"""Thin, lazily imported adapters to the toxicity and dosimetry engines.
+
+The protocol engine does not import them at module level: readiness asks here for a grader or a
+dose checker and records "not checked" when one is missing. Callers (and tests) can pass their
+own callables to :func:`~radiotrial.protocol.readiness.check_readiness`.
+
+- :data:`Grader` ``(labs, criteria, treatment_start, toxicity_config) -> frame``: the lab rows
+  with an integer ``grade`` column (null = not gradable; the absolute value is used).
+  Default: :func:`radiotrial.criteria.toxicity.grade_labs`.
+- :data:`DoseChecker` ``(frames, subject_id, planned_gbq, dosimetry_config) ->
+  [(exceeds: bool | None, message)]``, one entry per organ limit (absorbed dose and BED;
+  ``None`` = could not be evaluated). Default: :func:`radiotrial.physics.derive_dosimetry` then
+  :func:`radiotrial.physics.planned_cycle_check`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import polars as pl
+
+Grader = Callable[[pl.DataFrame, str, pl.DataFrame, Any], pl.DataFrame]
+DoseChecker = Callable[[Mapping[str, pl.DataFrame], str, float, Any],
+                       list[tuple[bool | None, str]]]
+
+
+def toxicity_grader() -> Grader | None:
+    """The toxicity engine's ``grade_labs`` as a :data:`Grader`, or None when not installed."""
+    try:
+        from radiotrial.criteria.toxicity import grade_labs
+    except ImportError:  # pragma: no cover - engine absent
+        return None
+
+    def grade(labs: pl.DataFrame, criteria: str, treatment_start: pl.DataFrame,
+              config: Any) -> pl.DataFrame:
+        return grade_labs(labs, criteria, treatment_start=treatment_start, config=config)
+
+    return grade
+
+
+def dose_checker() -> DoseChecker | None:
+    """The dosimetry engine's planned-cycle check as a :data:`DoseChecker`, or None."""
+    try:
+        from radiotrial.physics import derive_dosimetry, planned_cycle_check
+    except ImportError:  # pragma: no cover - engine absent
+        return None
+
+    def check(frames: Mapping[str, pl.DataFrame], subject_id: str, planned_gbq: float,
+              dosimetry_config: Any) -> list[tuple[bool | None, str]]:
+        prior = derive_dosimetry(frames, dosimetry_config)
+        res = planned_cycle_check(prior, {subject_id: planned_gbq}, dosimetry_config)
+        out: list[tuple[bool | None, str]] = []
+        for r in res.iter_rows(named=True):
+            what = f"{r['organ']} {r['scope']} {'BED' if r['quantity'] == 'bed' else 'dose'}"
+            if r["would_exceed"] is None:
+                out.append((None, f"{what}: not computable (no dose per GBq from a prior cycle)"))
+            elif r["would_exceed"]:
+                out.append((True, r["warning"] or f"{what} would exceed {r['limit_gy']} Gy"))
+            else:
+                out.append((False, (
+                    f"{what}: {r['value_after_gy']:.3g} Gy after the planned "
+                    f"{planned_gbq:g} GBq, within {r['comparison']} {r['limit_gy']:g} Gy")))
+        return out
+
+    return check

@@ -1,0 +1,400 @@
+"""Treatment and assessment schedule: planned vs actual, deviations, and an "as of" worklist.
+
+Rules (options in :class:`~radiotrial.protocol.config.ProtocolConfig`):
+
+- **Cycles.** Cycle 1 is the actual first treatment. Planned date of cycle k+1 = actual cycle k
+  + interval (``cycle_anchor="previous_cycle"``) or first treatment + k x interval
+  (``"first_treatment"``). A cycle is *early* / *late* when ``actual - planned`` is beyond
+  ± ``cycle_tolerance_days`` (the tolerance itself is on time: 49 and 63 days for 56 ± 7).
+  Cycles are counted in order of administration; one beyond ``max_cycles`` is a deviation.
+- **Assessments.** Each assessment date (from ``assessment_sources``) belongs to the latest
+  cycle strictly before it (an assessment on the day of the next cycle belongs to the previous
+  cycle: it is the pre-treatment assessment). The assessment of cycle k is the earliest
+  in its window [cycle + start, cycle + end] (inclusive), otherwise its earliest one, which is
+  then *outside window* with ``days_off`` to the nearest window edge. None at all once the
+  window has closed is *missing*, unless the subject died or started a new therapy before the
+  window closed.
+- **Progression** (ends treatment): the first tumour assessment after first treatment with
+  non-target ``PD`` or new lesions, or a date in the optional ``progression`` frame (e.g. from
+  the response engine). A cycle given after it is a deviation.
+- **As of.** Only records dated on or before ``as_of`` are used, so the worklist is the one
+  the team would have seen that day. ``as_of=None`` uses the data cut-off (latest record date).
+  An open event is *planned* before its window, *due* inside it and *overdue* after it
+  (``days_overdue`` counted from the window's last day).
+- **Stale events.** A next cycle or assessment overdue by more than ``stale_after_days`` past its
+  window leaves the worklist; such a subject is "off: cycles stopped" (no end-of-treatment
+  record exists in the import format).
+- **Follow-up.** After treatment ends (maximum cycles, progression, new therapy, cycles stopped)
+  the next visit is ``follow_up_interval_days`` after the latest of: the last cycle's
+  assessment (or its window end when not done), the last contact (any dated record: imaging,
+  clinical visit, lab, marker, ``last_known_alive_date``).
+- **Study day** follows CDISC: day 1 = first treatment, no day 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from radiotrial.protocol._frames import get
+from radiotrial.protocol.config import ProtocolConfig
+
+#: Deviation kinds.
+CYCLE_EARLY = "cycle early"
+CYCLE_LATE = "cycle late"
+CYCLE_AFTER_PROGRESSION = "cycle after progression"
+CYCLE_BEYOND_MAX = "cycle beyond maximum"
+ASSESSMENT_OUTSIDE = "assessment outside window"
+ASSESSMENT_MISSING = "assessment missing"
+
+DEVIATION_SCHEMA = {
+    "subject_id": pl.String, "kind": pl.String, "event": pl.String, "planned": pl.Date,
+    "actual": pl.Date, "days_off": pl.Int64,
+}
+TIMELINE_COLUMNS = ["subject_id", "event", "kind", "cycle", "planned", "window_start",
+                    "window_end", "actual", "days_off", "study_day", "status"]
+WORKLIST_COLUMNS = ["subject_id", "event", "kind", "cycle", "planned", "window_start",
+                    "window_end", "status", "days_until", "days_overdue", "next"]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Result of :func:`build_schedule`.
+
+    - ``timeline``: one row per subject x event (cycles given, their assessments, the next cycle
+      or follow-up visit): ``event, kind, cycle, planned, window_start, window_end, actual,
+      days_off, study_day, status``.
+    - ``deviations``: ``subject_id, kind, event, planned, actual, days_off``.
+    - ``worklist``: open events as of ``as_of``: ``status`` planned / due / overdue,
+      ``days_until`` the planned date, ``days_overdue`` past the window, ``next`` = the
+      subject's earliest open event.
+    - ``subjects``: one row per treated subject: cycles given, progression, treatment status.
+    """
+
+    as_of: date
+    timeline: pl.DataFrame
+    deviations: pl.DataFrame
+    worklist: pl.DataFrame
+    subjects: pl.DataFrame
+
+
+def data_cutoff(frames: Mapping[str, Any]) -> date | None:
+    """The latest date in the records the schedule reads (``None`` when there are none)."""
+    cands: list[date] = []
+    probes = {
+        "administration": [pl.col("admin_instant").dt.date()],
+        "tumour_assessment": [pl.col("assessment_date")],
+        "measurement": [pl.col("assessment_date")],
+        "clinical": [pl.col("assessment_date")],
+        "marker": [pl.col("sample_date")],
+        "lab": [pl.col("instant").dt.date()],
+        "follow_up": [pl.col("last_known_alive_date"), pl.col("death_date")],
+    }
+    for name, exprs in probes.items():
+        df = get(frames, name)
+        if df.height:
+            vals = df.select(pl.max_horizontal([e.max() for e in exprs])).item()
+            if vals is not None:
+                cands.append(vals)
+    return max(cands) if cands else None
+
+
+def _days(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    return (a - b).dt.total_days().cast(pl.Int64)
+
+
+def _add_days(d: pl.Expr, n: int | pl.Expr) -> pl.Expr:
+    return d + pl.duration(days=n)
+
+
+def _progression_dates(frames: Mapping[str, Any], cycles: pl.DataFrame, as_of: date,
+                       progression: Any | None) -> pl.DataFrame:
+    """``subject_id, pd_date``: first documented progression after first treatment."""
+    first = cycles.group_by("subject_id").agg(pl.col("actual").min().alias("first"))
+    ta = get(frames, "tumour_assessment").filter(
+        (pl.col("non_target_status") == "PD") | pl.col("new_lesions").fill_null(False)
+    ).select("subject_id", pl.col("assessment_date").alias("d"))
+    parts = [ta]
+    if progression is not None:
+        p = progression if isinstance(progression, pl.DataFrame) else pl.DataFrame(progression)
+        col = next((c for c in ("date", "progression_date", "assessment_date", "adt")
+                    if c in p.columns), None)
+        if col is None or "subject_id" not in p.columns:
+            raise TypeError("progression frame needs columns subject_id and date")
+        parts.append(p.select(pl.col("subject_id").cast(pl.String),
+                              pl.col(col).cast(pl.Date).alias("d")))
+    return (
+        pl.concat(parts).join(first, on="subject_id", how="inner")
+        .filter((pl.col("d") > pl.col("first")) & (pl.col("d") <= as_of))
+        .group_by("subject_id").agg(pl.col("d").min().alias("pd_date"))
+    )
+
+
+def _last_contact(frames: Mapping[str, Any], as_of: date) -> pl.DataFrame:
+    """``subject_id, last_contact``: latest dated record of any kind (a visit) on/before as_of."""
+    probes = {
+        "tumour_assessment": pl.col("assessment_date"), "measurement": pl.col("assessment_date"),
+        "clinical": pl.col("assessment_date"), "marker": pl.col("sample_date"),
+        "lab": pl.col("instant").dt.date(), "follow_up": pl.col("last_known_alive_date"),
+    }
+    parts = [get(frames, name).select("subject_id", e.alias("d")) for name, e in probes.items()]
+    return (
+        pl.concat(parts).filter(pl.col("d") <= as_of)
+        .group_by("subject_id").agg(pl.col("d").max().alias("last_contact"))
+    )
+
+
+def _assessment_dates(frames: Mapping[str, Any], cfg: ProtocolConfig, as_of: date) -> pl.DataFrame:
+    cols = {"tumour_assessment": "assessment_date", "measurement": "assessment_date",
+            "clinical": "assessment_date", "marker": "sample_date"}
+    parts = [get(frames, src).select("subject_id", pl.col(cols[src]).alias("date"))
+             for src in cfg.assessment_sources]
+    return (
+        pl.concat(parts).filter(pl.col("date").is_not_null() & (pl.col("date") <= as_of))
+        .unique().sort("date")
+    )
+
+
+def build_schedule(frames: Mapping[str, Any], config: ProtocolConfig | None = None,
+                   as_of: date | None = None, *, progression: Any | None = None) -> Schedule:
+    """Planned vs actual cycles and assessments, deviations and the worklist as of ``as_of``.
+
+    ``progression``: optional frame ``subject_id, date`` of documented progression (e.g. PD
+    time-points from the response engine), added to the tumour assessments with PD.
+    """
+    cfg = config or ProtocolConfig()
+    if as_of is None:
+        as_of = data_cutoff(frames) or date.today()
+    interval, tol = cfg.cycle_interval_days, cfg.cycle_tolerance_days
+    w0, w1 = cfg.assessment_window_start_days, cfg.assessment_window_end_days
+    sid = "subject_id"
+
+    # ---- cycles -------------------------------------------------------------------------
+    adm = (
+        get(frames, "administration")
+        .filter(pl.col("admin_instant").is_not_null())
+        .with_columns(pl.col("admin_instant").dt.date().alias("actual"))
+        .filter(pl.col("actual") <= as_of)
+        .sort(sid, "admin_instant")
+    )
+    cyc = adm.with_columns(
+        (pl.int_range(pl.len()).over(sid) + 1).cast(pl.Int64).alias("k"),
+        pl.col("actual").min().over(sid).alias("first"),
+        pl.col("actual").shift(1).over(sid).alias("prev"),
+        pl.col("actual").shift(-1).over(sid).alias("next_actual"),
+    )
+    if cfg.cycle_anchor == "previous_cycle":
+        planned = pl.when(pl.col("k") == 1).then(pl.col("actual")).otherwise(
+            _add_days(pl.col("prev"), interval))
+    else:
+        planned = _add_days(pl.col("first"), (pl.col("k") - 1) * interval)
+    cyc = cyc.with_columns(planned.alias("planned")).with_columns(
+        _days(pl.col("actual"), pl.col("planned")).alias("days_off"),
+        _add_days(pl.col("actual"), w0).alias("ws"),
+        _add_days(pl.col("actual"), w1).alias("we"),
+    )
+    pd_dates = _progression_dates(frames, cyc, as_of, progression)
+    fu = get(frames, "follow_up").group_by(sid).agg(
+        pl.col("death_date").filter(pl.col("death_date") <= as_of).min(),
+        pl.col("new_therapy_date").filter(pl.col("new_therapy_date") <= as_of).min(),
+        pl.col("last_known_alive_date").filter(pl.col("last_known_alive_date") <= as_of).max(),
+    )
+    cyc = cyc.join(pd_dates, on=sid, how="left").join(fu, on=sid, how="left")
+
+    # ---- assessments attributed to cycles -------------------------------------------------
+    ass = _assessment_dates(frames, cfg, as_of)
+    attributed = ass.join_asof(
+        cyc.select(sid, pl.col("actual").alias("cdate"), "k").sort("cdate"),
+        left_on="date", right_on="cdate", by=sid, strategy="backward",
+        allow_exact_matches=False, check_sortedness=False,
+    ).filter(pl.col("k").is_not_null())
+    per_cycle = (
+        attributed.join(cyc.select(sid, "k", "ws", "we"), on=[sid, "k"], how="inner")
+        .group_by(sid, "k")
+        .agg(
+            pl.col("date").filter((pl.col("date") >= pl.col("ws")) & (pl.col("date") <= pl.col("we")))
+            .min().alias("a_in"),
+            pl.col("date").min().alias("a_first"),
+            pl.col("date").max().alias("a_last"),
+        )
+        .with_columns(pl.coalesce("a_in", "a_first").alias("a_date"))
+    )
+    cyc = cyc.join(per_cycle, on=[sid, "k"], how="left")
+    a = pl.col("a_date")
+    stopped_before_close = (pl.col("death_date") <= pl.col("we")).fill_null(False) | (
+        pl.col("new_therapy_date") <= pl.col("we")).fill_null(False)
+    cyc = cyc.with_columns(
+        pl.when(a.is_not_null() & (a < pl.col("ws"))).then(_days(a, pl.col("ws")))
+        .when(a.is_not_null() & (a > pl.col("we"))).then(_days(a, pl.col("we")))
+        .when(a.is_not_null()).then(pl.lit(0, dtype=pl.Int64))
+        .alias("a_days_off"),
+        pl.when(a.is_not_null() & (a >= pl.col("ws")) & (a <= pl.col("we"))).then(pl.lit("done"))
+        .when(a.is_not_null()).then(pl.lit("outside window"))
+        .when(stopped_before_close).then(pl.lit("not expected"))
+        .when(pl.lit(as_of) > pl.col("we")).then(pl.lit("missing"))
+        .when(pl.lit(as_of) >= pl.col("ws")).then(pl.lit("due"))
+        .otherwise(pl.lit("planned"))
+        .alias("a_status"),
+        pl.when(pl.col("k") == 1).then(pl.lit("done"))
+        .when(pl.col("days_off") < -tol).then(pl.lit("early"))
+        .when(pl.col("days_off") > tol).then(pl.lit("late"))
+        .otherwise(pl.lit("done")).alias("c_status"),
+    )
+
+    # ---- deviations -------------------------------------------------------------------------
+    cycle_event = pl.format("cycle {}", pl.col("k"))
+    assess_event = pl.format("assessment after cycle {}", pl.col("k"))
+    dev_cols = [sid, "kind", "event", "planned", "actual", "days_off"]
+    devs = [
+        cyc.filter(pl.col("c_status").is_in(["early", "late"])).select(
+            sid, pl.format("cycle {}", pl.col("c_status")).alias("kind"), cycle_event.alias("event"),
+            "planned", "actual", "days_off"),
+        cyc.filter(pl.col("actual") > pl.col("pd_date")).select(
+            sid, pl.lit(CYCLE_AFTER_PROGRESSION).alias("kind"), cycle_event.alias("event"),
+            pl.col("pd_date").alias("planned"), "actual",
+            _days(pl.col("actual"), pl.col("pd_date")).alias("days_off")),
+        cyc.filter(pl.col("k") > cfg.max_cycles).select(
+            sid, pl.lit(CYCLE_BEYOND_MAX).alias("kind"), cycle_event.alias("event"),
+            pl.lit(None, dtype=pl.Date).alias("planned"), "actual",
+            pl.lit(None, dtype=pl.Int64).alias("days_off")),
+        cyc.filter(pl.col("a_status") == "outside window").select(
+            sid, pl.lit(ASSESSMENT_OUTSIDE).alias("kind"), assess_event.alias("event"),
+            pl.col("ws").alias("planned"), pl.col("a_date").alias("actual"),
+            pl.col("a_days_off").alias("days_off")),
+        cyc.filter(pl.col("a_status") == "missing").select(
+            sid, pl.lit(ASSESSMENT_MISSING).alias("kind"), assess_event.alias("event"),
+            pl.col("ws").alias("planned"), pl.lit(None, dtype=pl.Date).alias("actual"),
+            pl.lit(None, dtype=pl.Int64).alias("days_off")),
+    ]
+    deviations = (
+        pl.concat([d.select(dev_cols).cast(DEVIATION_SCHEMA) for d in devs])  # type: ignore[arg-type]
+        .sort(sid, pl.coalesce("actual", "planned"), "kind")
+    )
+
+    # ---- per-subject state and next events ----------------------------------------------------
+    last = cyc.group_by(sid).agg(
+        pl.col("first").first(), pl.col("k").max().alias("n_cycles"),
+        pl.col("actual").last().alias("last_cycle"), pl.col("pd_date").first(),
+        pl.col("death_date").first(), pl.col("new_therapy_date").first(),
+        pl.col("last_known_alive_date").first(),
+        pl.col("a_date").last().alias("last_a_date"), pl.col("we").last().alias("last_we"),
+        pl.col("a_last").max().alias("any_a_last"),
+    )
+    status = (
+        pl.when(pl.col("death_date").is_not_null()).then(pl.lit("off: died"))
+        .when(pl.col("pd_date").is_not_null()).then(pl.lit("off: progression"))
+        .when(pl.col("new_therapy_date").is_not_null()).then(pl.lit("off: new therapy"))
+        .when(pl.col("n_cycles") >= cfg.max_cycles).then(pl.lit("off: maximum cycles"))
+        .otherwise(pl.lit("on treatment"))
+    )
+    if cfg.cycle_anchor == "previous_cycle":
+        next_planned = _add_days(pl.col("last_cycle"), interval)
+    else:
+        next_planned = _add_days(pl.col("first"), pl.col("n_cycles") * interval)
+    if cfg.stale_after_days is not None:
+        stale_cycle = pl.lit(as_of) > _add_days(next_planned, tol + cfg.stale_after_days)
+        status = pl.when(status == "on treatment").then(
+            pl.when(stale_cycle).then(pl.lit("off: cycles stopped")).otherwise(status)
+        ).otherwise(status)
+    last = last.with_columns(status.alias("treatment_status"))
+    next_cycle = last.filter(pl.col("treatment_status") == "on treatment").select(
+        sid, pl.format("cycle {}", pl.col("n_cycles") + 1).alias("event"),
+        pl.lit("cycle").alias("kind"), (pl.col("n_cycles") + 1).alias("cycle"),
+        next_planned.alias("planned"),
+    ).with_columns(
+        _add_days(pl.col("planned"), -tol).alias("window_start"),
+        _add_days(pl.col("planned"), tol).alias("window_end"),
+    )
+    last = last.join(_last_contact(frames, as_of), on=sid, how="left")
+    fu_anchor = pl.max_horizontal(
+        pl.coalesce("last_a_date", "last_we"), "any_a_last", "last_contact")
+    follow = last.filter(pl.col("treatment_status").is_in(
+        ["off: progression", "off: new therapy", "off: maximum cycles", "off: cycles stopped"]
+    )).select(
+        sid, pl.lit("follow-up").alias("event"), pl.lit("follow-up").alias("kind"),
+        pl.lit(None, dtype=pl.Int64).alias("cycle"),
+        _add_days(fu_anchor, cfg.follow_up_interval_days).alias("planned"),
+    ).with_columns(
+        _add_days(pl.col("planned"), -cfg.follow_up_tolerance_days).alias("window_start"),
+        _add_days(pl.col("planned"), cfg.follow_up_tolerance_days).alias("window_end"),
+    )
+    alive = last.filter(pl.col("death_date").is_null()).select(sid, "n_cycles")
+    open_assess = cyc.join(alive, on=sid, how="inner").filter(
+        (pl.col("k") == pl.col("n_cycles")) & pl.col("a_status").is_in(["planned", "due", "missing"])
+    ).select(
+        sid, assess_event.alias("event"), pl.lit("assessment").alias("kind"),
+        pl.col("k").alias("cycle"), pl.col("ws").alias("planned"),
+        pl.col("ws").alias("window_start"), pl.col("we").alias("window_end"),
+    )
+    if cfg.stale_after_days is not None:
+        open_assess = open_assess.filter(
+            pl.lit(as_of) <= _add_days(pl.col("window_end"), cfg.stale_after_days))
+    open_cols = [sid, "event", "kind", "cycle", "planned", "window_start", "window_end"]
+    open_events = pl.concat(
+        [e.select(open_cols).cast({"cycle": pl.Int64}) for e in (next_cycle, follow, open_assess)]
+    )
+    asof = pl.lit(as_of)
+    worklist = (
+        open_events.with_columns(
+            pl.when(asof < pl.col("window_start")).then(pl.lit("planned"))
+            .when(asof <= pl.col("window_end")).then(pl.lit("due"))
+            .otherwise(pl.lit("overdue")).alias("status"),
+            _days(pl.col("planned"), asof).alias("days_until"),
+            pl.when(asof > pl.col("window_end")).then(_days(asof, pl.col("window_end")))
+            .alias("days_overdue"),
+        )
+        .sort(sid, "planned", "kind")
+        .with_columns((pl.int_range(pl.len()).over(sid) == 0).alias("next"))
+        .select(WORKLIST_COLUMNS)
+    )
+
+    # ---- timeline -----------------------------------------------------------------------------
+    def study_day(col: str) -> pl.Expr:
+        d = _days(pl.col(col), pl.col("first"))
+        return pl.when(d >= 0).then(d + 1).otherwise(d)
+
+    firsts = last.select(sid, "first")
+    tl_cycles = cyc.select(
+        sid, cycle_event.alias("event"), pl.lit("cycle").alias("kind"), pl.col("k").alias("cycle"),
+        "planned",
+        pl.when(pl.col("k") > 1).then(_add_days(pl.col("planned"), -tol)).otherwise(
+            pl.col("planned")).alias("window_start"),
+        pl.when(pl.col("k") > 1).then(_add_days(pl.col("planned"), tol)).otherwise(
+            pl.col("planned")).alias("window_end"),
+        "actual", "days_off", pl.col("c_status").alias("status"),
+    )
+    tl_assess = cyc.select(
+        sid, assess_event.alias("event"), pl.lit("assessment").alias("kind"),
+        pl.col("k").alias("cycle"), pl.col("ws").alias("planned"),
+        pl.col("ws").alias("window_start"), pl.col("we").alias("window_end"),
+        pl.col("a_date").alias("actual"), pl.col("a_days_off").alias("days_off"),
+        pl.col("a_status").alias("status"),
+    )  # an open assessment past its window reads "missing" here, "overdue" on the worklist
+    tl_open = worklist.filter(pl.col("kind") != "assessment").select(
+        sid, "event", "kind", "cycle", "planned", "window_start", "window_end",
+        pl.lit(None, dtype=pl.Date).alias("actual"), pl.lit(None, dtype=pl.Int64).alias("days_off"),
+        "status",
+    )
+    timeline = (
+        pl.concat([t.cast({"cycle": pl.Int64, "days_off": pl.Int64})
+                   for t in (tl_cycles, tl_assess, tl_open)])
+        .join(firsts, on=sid, how="left")
+        .with_columns(study_day("actual").alias("study_day"))
+        .sort(sid, pl.coalesce("actual", "planned"), "kind")
+        .select(TIMELINE_COLUMNS)
+    )
+    nxt = worklist.filter(pl.col("next")).select(
+        sid, pl.col("event").alias("next_event"), pl.col("planned").alias("next_planned"),
+        pl.col("status").alias("next_status"), pl.col("days_overdue").alias("next_days_overdue"))
+    subjects = (
+        last.select(sid, pl.col("first").alias("first_treatment"), "n_cycles", "last_cycle",
+                    pl.col("pd_date").alias("progression_date"), "treatment_status")
+        .join(nxt, on=sid, how="left")
+        .sort(sid)
+    )
+    return Schedule(as_of=as_of, timeline=timeline, deviations=deviations, worklist=worklist,
+                    subjects=subjects)

@@ -1,0 +1,105 @@
+"""The HTML report and its data, built from the small hand-made study."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import polars as pl
+import pytest
+from _derive_fixture import config, frames, outputs
+
+from radiotrial.errors import RadiotrialError
+from radiotrial.report import build_report, write_report
+from radiotrial.report.build import ReportOptions
+from radiotrial.study.derive import derive_frames
+
+
+@pytest.fixture(scope="module")
+def report():
+    ds = derive_frames(frames(), config(), outputs=outputs())
+    return build_report(ds, SimpleNamespace(config=config(), data_hash="deadbeef"))
+
+
+def test_html_is_self_contained_and_has_sections(report):
+    html = report.html
+    for section in ("Patient flow", "Baseline characteristics", "Treatment exposure",
+                    "Tumour response", "Biologic and clinical response", "Toxicity",
+                    "Survival", "Protocol deviations", "Methods and reproducibility", "Results"):
+        assert f"<h2>{section}</h2>" in html
+    assert html.count("<svg") >= 4  # waterfall, swimmer, OS, PFS
+    import re
+
+    assert not re.search(r"(src|href)=[\"']?(https?:)?//", html)  # no external resources
+    assert "<metadata>" not in html
+    assert "deadbeef" in html and "radiotrial 0.1.0" in html
+    import html as html_lib
+
+    assert html_lib.escape(report.paragraph, quote=False) in html
+
+
+def test_no_calendar_dates_in_report(report):
+    import re
+
+    assert not re.search(r"\b(19|20)\d\d-\d\d-\d\d\b", report.html)
+
+
+def test_response_rates_with_exact_ci(report):
+    rates = report.tables["response_rates"]
+    orr = rates.row(0, named=True)
+    assert (orr["n"], orr["N"]) == (1, 2)
+    # Clopper-Pearson 1/2: 1.26 %-98.74 %
+    assert orr["ci_lower"] == pytest.approx(1.2579, abs=1e-3)
+    assert orr["ci_upper"] == pytest.approx(98.742, abs=1e-2)
+
+
+def test_flow_counts_and_reasons(report):
+    flow = report.tables["flow"]
+    steps = flow.filter(pl.col("n").is_not_null())
+    assert steps["n"].to_list() == [4, 3, 3, 2]
+    reasons = flow.filter(pl.col("reason").is_not_null())["reason"].to_list()
+    assert reasons == ["uptake", "died before the first tumour assessment"]
+
+
+def test_waterfall_data_sorted_and_coloured_by_bor(report):
+    wf = report.tables["waterfall"]
+    assert wf["SUBJID"].to_list() == ["S04", "S01"]
+    assert wf["BOR"].to_list() == ["SD", "PR"]
+
+
+def test_toxicity_table_counts_grade3_and_reversibility(report):
+    tox = report.tables["toxicity"].row(0, named=True)
+    assert tox["grade_3"] == 1 and tox["grade_3_plus"] == 1 and tox["reversible"] == 1
+
+
+def test_km_estimates_and_paragraph(report):
+    est = report.tables["km_os_estimates"].row(0, named=True)
+    assert est["n"] == 3 and est["events"] == 2
+    assert est["rate_1y"] == pytest.approx(1 / 3)
+    assert report.numbers.os_rate_1y == pytest.approx(1 / 3)
+    assert "The 1-year survival rate was 33%" in report.paragraph
+    at_risk = report.tables["km_os_at_risk"]
+    assert at_risk["n_risk"][0] == 3
+
+
+def test_clinical_denominator_option():
+    ds = derive_frames(frames(), config(), outputs=outputs())
+    loaded = SimpleNamespace(config=config(), data_hash="x")
+    treated = build_report(ds, loaded)
+    assert (treated.numbers.clinical_improved, treated.numbers.clinical_n) == (2, 3)
+    ev = build_report(ds, loaded, ReportOptions(clinical_denominator="evaluable"))
+    assert ev.numbers.clinical_n == 3
+    with pytest.raises(RadiotrialError, match="clinical_denominator"):
+        build_report(ds, loaded, ReportOptions(clinical_denominator="all"))
+
+
+def test_paragraph_follows_a_changed_response():
+    out = outputs()
+    out.response_subj = out.response_subj.with_columns(bor=pl.Series(["PR", "NE", "PD"]))
+    ds = derive_frames(frames(), config(), outputs=out)
+    rep = build_report(ds, SimpleNamespace(config=config(), data_hash="x"))
+    assert "One (50%) of two patients had continued disease progression." in rep.paragraph
+
+
+def test_write_report(tmp_path, report):
+    p = write_report(report, tmp_path / "sub" / "r.html")
+    assert p.read_text(encoding="utf-8") == report.html
