@@ -83,8 +83,15 @@ def outputs() -> EngineOutputs:
     dose = pl.DataFrame({"subject_id": ["S01", "S01", "S02", "S04"], "cycle": [1, 2, 1, 1],
                          "administered_gbq": [1.0, 0.9, 0.9, 1.1],
                          "liver_dose_gy": [10.0, 9.0, 9.0, 11.0]})
+    # the protocol engine's eligibility_summary shape: S03 fails "uptake" (see frames()).
+    eligibility = pl.DataFrame({
+        "subject_id": ["S01", "S02", "S03", "S04"],
+        "status": ["eligible", "eligible", "not eligible", "eligible"],
+        "eligible": [True, True, False, True],
+        "reason": [None, None, "uptake", None],
+    })
     return EngineOutputs(response_tp=tp, response_subj=subj, marker_subj=mk, clinical_subj=cl,
-                         tox_labs=labs, tox_worst=worst, dose_admin=dose)
+                         tox_labs=labs, tox_worst=worst, dose_admin=dose, eligibility=eligibility)
 
 
 def config() -> StudyConfig:

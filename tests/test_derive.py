@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import polars as pl
@@ -166,7 +167,7 @@ def test_changed_death_date_changes_os(ds):
 def test_missing_optional_record_types():
     f = frames()
     del f["eligibility"], f["follow_up"]
-    d = derive_frames(f, config(), outputs=outputs())
+    d = derive_frames(f, config(), outputs=dataclasses.replace(outputs(), eligibility=None))
     assert d.adsl["ELIGFL"].is_null().all()
     assert row(d.adtte, SUBJID="S01", PARAMCD="OS")["CNSR"] == 1
 
@@ -191,3 +192,18 @@ def test_adtox_worst_grade_and_reversibility(ds):
     s1 = row(ds.adtox, SUBJID="S01")
     assert s1["WORSTGR"] == 3 and s1["REVFL"] == "Y" and s1["PARCAT1"] == "HAEMATOLOGY"
     assert "ADTOX" in ds.as_dict()
+
+
+@pytest.mark.parametrize(("confirm", "primary"), [(True, "SD"), (False, "PR")])
+def test_primary_best_response_follows_the_confirmation_option(confirm, primary):
+    """S01's PR was not confirmed (confirmed BOR SD): with confirmation on, ADSL.BOR is SD."""
+    out = outputs()
+    out = dataclasses.replace(out, response_subj=out.response_subj.with_columns(
+        cbor=pl.Series(["SD", "NE", "SD"])))
+    cfg = config()
+    cfg = cfg.model_copy(update={"response": cfg.response.model_copy(update={"confirm": confirm})})
+    d = derive_frames(frames(), cfg, outputs=out)
+    s1 = row(d.adsl, SUBJID="S01")
+    assert (s1["BOR"], s1["UBOR"], s1["CBOR"]) == (primary, "PR", "SD")
+    assert row(d.adrs, SUBJID="S01", PARAMCD="BOR")["AVALC"] == "PR"
+    assert row(d.adrs, SUBJID="S01", PARAMCD="CBOR")["AVALC"] == "SD"

@@ -328,7 +328,7 @@ def test_many_subjects_vectorised_matches_numpy():
         "subject": subjects(*[subject(subject_id=s) for s in ids]),
         "administration": admins([(s, 1, FIRST) for s in ids]),
         "lab": labs([(s, at(date(2004, 3, 5)), "PLAT", float(v))
-                     for s, v, h in zip(ids, plat, has) if h]),
+                     for s, v, h in zip(ids, plat, has, strict=False) if h]),
     }
     cfg = ProtocolConfig(eligibility=EligibilityConfig(rules=[
         LabRule(analyte="PLAT", op=">=", threshold=100)]))

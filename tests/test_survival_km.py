@@ -200,14 +200,14 @@ def test_counting_paths_agree(rows):
     expected = _naive(t, e)
     for got in (_by_sort(t, e), _by_bincount(t.astype(np.intp), e, int(t.max()) + 1),
                 event_counts(t, e)):
-        for a, b in zip(got, expected):
+        for a, b in zip(got, expected, strict=False):
             np.testing.assert_array_equal(a, b)
 
 
 def test_sort_path_continuous_and_zero():
     t = np.array([0.0, 0.5, 0.5, 1e-300, 3.25, 1e300, 0.0])
     e = np.array([True, False, True, True, False, True, False])
-    for a, b in zip(event_counts(t, e), _naive(t, e)):
+    for a, b in zip(event_counts(t, e), _naive(t, e), strict=False):
         np.testing.assert_array_equal(a, b)
 
 

@@ -196,9 +196,9 @@ def ctc2_grade(a: str, v: float, lln: float | None, uln: float | None) -> int:
 def km(times: list[float], events: list[int]) -> list[tuple[float, float]]:
     """Own Kaplan-Meier: (time, S after time) at each event time."""
     out, s = [], 1.0
-    for t in sorted({t for t, e in zip(times, events) if e}):
+    for t in sorted({t for t, e in zip(times, events, strict=False) if e}):
         n = sum(1 for x in times if x >= t)
-        dd = sum(1 for x, e in zip(times, events) if x == t and e)
+        dd = sum(1 for x, e in zip(times, events, strict=False) if x == t and e)
         s *= 1 - dd / n
         out.append((t, s))
     return out
@@ -354,8 +354,8 @@ def run_checks(folder: Path) -> list[str]:
         if worst >= 3:
             g3.add(s)
             last_day = max(x[0] for x in haem)
-            need(all(g <= 1 for day, a, v, g in haem if day == last_day), f"{s} not recovered")
-            for day, a, v, g in haem:
+            need(all(g <= 1 for day, _a, _v, g in haem if day == last_day), f"{s} not recovered")
+            for day, a, _v, g in haem:
                 if g >= 3:
                     later = [g2 for d2, a2, v2, g2 in haem if a2 == a and d2 > day]
                     need(bool(later) and later[0] <= 1, f"{s} {a} does not recover")

@@ -8,7 +8,8 @@ a traceback and exits non-zero; anything else is a bug and shows its traceback u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 
 class RadiotrialError(Exception):

@@ -103,7 +103,7 @@ def _print_text(result, at: list[float]) -> None:
         console.print(
             f"Log-rank test: chi-square {lr.chisq:.3f} on {lr.df} df, p = {lr.p:.4g}  "
             + "  ".join(f"{g}: O {o:.0f} / E {e:.1f}"
-                        for g, o, e in zip(lr.groups, lr.observed, lr.expected))
+                        for g, o, e in zip(lr.groups, lr.observed, lr.expected, strict=False))
         )
 
 

@@ -27,18 +27,18 @@ COMMAND_MODULES = (
 )
 
 HELP = """\
-radiotrial runs and analyses radionuclide-therapy studies, from the patient record to the
+Run and analyse radionuclide-therapy studies, from the patient record to the
 published result.
 
 [bold]Start here[/bold]
 
-  radiotrial demo                                  build the example study and write its report
-  radiotrial template my-study/                    an empty, documented study folder to fill in
-  radiotrial import my-study/ --db study.db        validate and load it (all-or-nothing, audited)
+  radiotrial demo                            the example study, end to end
+  radiotrial template my-study/              an empty, documented study folder
+  radiotrial import my-study/ --db study.db  validate and load, all or none
   radiotrial report --db study.db --out report.html
 
-Add [bold]--help[/bold] to any command for its options and examples; [bold]--debug[/bold] shows
-tracebacks.
+Add [bold]--help[/bold] to any command for its options and examples;
+[bold]--debug[/bold] shows tracebacks.
 """
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -69,8 +70,24 @@ def _main(
     _state["debug"] = debug
 
 
+#: Help panel of each top-level command or group, so ``--help`` reads as a table of contents.
+PANELS = {
+    "demo": "Start here",
+    "import": "Study data", "export": "Study data", "template": "Study data",
+    "edit": "Study data", "audit": "Study data",
+    "eligibility": "Protocol", "schedule": "Protocol", "ready": "Protocol",
+    "derive": "Analyse", "report": "Analyse",
+    "km": "Tools for files outside a study", "grade": "Tools for files outside a study",
+    "dose": "Tools for files outside a study",
+}
+
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
+
+for _info in (*app.registered_commands, *app.registered_groups):
+    _cmd_name = _info.name or (_info.callback.__name__ if _info.callback else None)
+    if _cmd_name in PANELS:
+        _info.rich_help_panel = PANELS[_cmd_name]
 
 
 def run() -> None:

@@ -15,8 +15,9 @@ import typer
 from radiotrial.errors import RadiotrialError
 
 ELIGIBILITY_HELP = """\
-Who is eligible? Checks every subject against the protocol's entry criteria (study.yaml,
-[bold]protocol.eligibility.rules[/bold]: histology, liver metastases, progression within N
+Who is eligible? Every subject checked against the protocol's entry criteria.
+
+The criteria are in study.yaml, [bold]protocol.eligibility.rules[/bold]: histology, liver metastases, progression within N
 months, scintigraphy uptake grade, age, lab thresholds, performance status).
 
 Each subject is [green]eligible[/green] (all criteria met), [red]not eligible[/red] (a criterion
@@ -50,8 +51,9 @@ early or late, assessment outside its window or missing, cycle after progression
 """
 
 READY_HELP = """\
-May this subject receive the next cycle on this date? Prints READY or HOLD with every reason:
-a lab below the retreatment threshold (default platelets >= 75, neutrophils >= 1.0 x10^9/L
+May this subject receive the next cycle on this date? READY or HOLD, with every reason.
+
+Hold reasons: a lab below the retreatment threshold (default platelets >= 75, neutrophils >= 1.0 x10^9/L
 within 14 days), toxicity not recovered to <= grade 1, interval too short, cumulative dose or
 BED over an organ limit with the planned activity, progression documented, maximum cycles
 reached. Only records dated on or before --on are used. Exit code 0 = ready, 1 = hold.

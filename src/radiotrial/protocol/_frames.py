@@ -60,7 +60,9 @@ def _to_polars(df: Any, name: str) -> pl.DataFrame:
             return pl.from_arrow(df)  # type: ignore[return-value]
         return pl.from_pandas(df)
     except Exception as exc:  # noqa: BLE001 - any conversion failure is a user input problem
-        raise RadiotrialError(f"record type '{name}': cannot read {type(df).__name__}: {exc}")
+        raise RadiotrialError(
+            f"record type '{name}': cannot read {type(df).__name__}: {exc}"
+        ) from exc
 
 
 def get(frames: Mapping[str, Any], name: str) -> pl.DataFrame:

@@ -68,7 +68,9 @@ def numbers(datasets: Any, os_fit: dict[str, Any] | None,
     clin_n = (adsl.height if options.clinical_denominator == "treated"
               else adsl.filter(pl.col("CLEVLFL") == "Y").height)
     ev = adsl.filter(pl.col("EFFFL") == "Y")
-    count = lambda d, col, val: d.filter(pl.col(col) == val).height
+    def count(d: pl.DataFrame, col: str, val: str) -> int:
+        return d.filter(pl.col(col) == val).height
+
     tox_n, tox_rev = tab.haematological_grade3(datasets.adtox)
     return NarrativeNumbers(
         n_evaluable=ev.height, n_cr=count(ev, "BOR", "CR"), n_pr=count(ev, "BOR", "PR"),
@@ -83,6 +85,14 @@ def numbers(datasets: Any, os_fit: dict[str, Any] | None,
     )
 
 
+def _activity(adex: pl.DataFrame) -> str:
+    """Median administered activity (decay-corrected, net of residual) for the summary."""
+    act = adex["ADMACT"].drop_nulls() if "ADMACT" in adex.columns else None
+    if act is None or act.len() == 0:
+        return ""
+    return f" (median administered activity per administration, {act.median():.2f} GBq)"
+
+
 def _summary(datasets: Any, title: str) -> str:
     adsl = datasets.adsl
     t = adsl.filter(pl.col("SAFFL") == "Y")
@@ -92,7 +102,7 @@ def _summary(datasets: Any, title: str) -> str:
            if ages.len() else "age not recorded")
     return (f"{title}. {adsl.height} patients were enrolled and {t.height} were treated "
             f"({men} men, {t.height - men} women; {age}), receiving {datasets.adex.height} "
-            f"administrations in all. Tumour response was assessed with the "
+            f"administrations in all{_activity(datasets.adex)}. Tumour response was assessed with the "
             f"{datasets.criteria} criteria and toxicity graded with the "
             f"{TOXICITY_CRITERIA_NAMES.get(datasets.toxicity_criteria, datasets.toxicity_criteria)}"
             ".")
@@ -126,7 +136,7 @@ def build_report(datasets: Any, loaded: Any, options: ReportOptions | None = Non
             steps[-1]["excluded"].append({"reason": r["reason"], "n": r["excluded"]})
             steps[-1]["n_excluded"] += r["excluded"]
 
-    data["table1"] = t1 = tab.table1(adsl)
+    data["table1"] = t1 = tab.table1(adsl, datasets.criteria)
     t1_shown = t1.with_columns(characteristic=pl.when(
         pl.col("characteristic") == pl.col("characteristic").shift(1)).then(pl.lit(""))
         .otherwise(pl.col("characteristic")))

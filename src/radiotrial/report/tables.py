@@ -77,8 +77,12 @@ def _reasons(step: str, n: int, excluded: pl.DataFrame, col: str | None, default
     return out
 
 
-def table1(adsl: pl.DataFrame) -> pl.DataFrame:
-    """Baseline characteristics of the treated patients: n, median [range], n (%)."""
+def table1(adsl: pl.DataFrame, criteria: str = "WHO") -> pl.DataFrame:
+    """Baseline characteristics of the treated patients: n, median [range], n (%).
+
+    The baseline tumour burden is WHO's sum of products of diameters (mm²) or RECIST's sum of
+    diameters (mm), as the study's ``criteria`` measure it.
+    """
     d = adsl.filter(pl.col("SAFFL") == "Y")
     n = d.height
     rows: list[tuple[str, str, str]] = [("Patients", "n", str(n))]
@@ -106,11 +110,26 @@ def table1(adsl: pl.DataFrame) -> pl.DataFrame:
         rows.append(("Liver metastases", "yes", pct(d.filter(pl.col("LIVMETFL") == "Y").height,
                                                       n)))
     if "BASESUM" in d.columns:
-        rows.append(("Baseline tumour sum", "median [range]", _median_range(d["BASESUM"])))
+        burden = ("Baseline sum of products of diameters, mm²" if criteria.upper() == "WHO"
+                  else "Baseline sum of diameters, mm")
+        rows.append((burden, "median [range]", _median_range(d["BASESUM"])))
     if "MKBLFL" in d.columns:
         rows.append(("Tumour marker elevated at baseline", "yes",
                      pct(d.filter(pl.col("MKBLFL") == "Y").height, n)))
     return pl.DataFrame(rows, schema=["characteristic", "category", "value"], orient="row")
+
+
+#: Dose-estimate columns of ADEX → what they estimate and with which model
+#: (radiotrial.physics.derive_dosimetry; formulas and sources in radiotrial.physics.dosimetry).
+DOSE_LABELS = {
+    "LIVER_DOSE_GY": "whole liver (peptide retention model)",
+    "LIVER_DOSE_UPPER_GY": "whole liver, upper bound (complete retention)",
+    "NORMAL_LIVER_DOSE_GY": "normal liver (partition model)",
+    "TUMOUR_DOSE_GY": "tumour (partition model)",
+    "LUNG_DOSE_GY": "lung (partition model)",
+    "KIDNEY_DOSE_GY": "kidneys",
+    "RED_MARROW_DOSE_GY": "red marrow",
+}
 
 
 def exposure(adsl: pl.DataFrame, adex: pl.DataFrame) -> pl.DataFrame:
@@ -131,7 +150,7 @@ def exposure(adsl: pl.DataFrame, adex: pl.DataFrame) -> pl.DataFrame:
     if iv.len():
         rows.append(("Interval between cycles, days, median [range]", _median_range(iv)))
     for col in [c for c in adex.columns if c.endswith("_GY")]:
-        name = col[:-3].lower().replace("_", " ")
+        name = DOSE_LABELS.get(col, col[:-3].lower().replace("_", " "))
         rows.append((f"Absorbed dose, {name}, Gy per administration, median [range]",
                      _median_range(adex[col], 1)))
     return pl.DataFrame(rows, schema=["measure", "value"], orient="row")
@@ -234,14 +253,39 @@ def deviations(addv: pl.DataFrame | None) -> pl.DataFrame | None:
 
 
 def options_table(config: Any, derive_options: Any) -> pl.DataFrame:
-    """Every protocol and derivation option used, as section / option / value rows."""
-    rows = []
+    """Every protocol and derivation option used, as section / option / value rows.
+
+    Nested settings are flattened to dotted names (``eligibility.reference``); a list of rules
+    gives one row per rule, named by the rule (``eligibility.rules[PLAT >= 100]``).
+    """
+    rows: list[tuple[str, str, str]] = []
     for section in ("protocol", "response", "toxicity", "markers", "clinical", "dosimetry"):
         model = getattr(config, section, None)
         if model is None:
             continue
         for key, value in model.model_dump(mode="json").items():
-            rows.append((section, key, str(value)))
+            rows += [(section, name, text) for name, text in _flatten(key, value)]
     for key, value in vars(derive_options).items():
         rows.append(("derivation", key, f"{value:.4f}" if isinstance(value, float) else str(value)))
     return pl.DataFrame(rows, schema=["section", "option", "value"], orient="row")
+
+
+def _flatten(name: str, value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, dict) and value:
+        return [row for k, v in value.items() for row in _flatten(f"{name}.{k}", v)]
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [(f"{name}[{item.get('name', i + 1)}]",
+                 ", ".join(f"{k} = {_text(v)}" for k, v in item.items()
+                           if k != "name" and v is not None))
+                for i, item in enumerate(value)]
+    return [(name, _text(value))]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "none" if not value else ", ".join(f"{k} = {_text(v)}" for k, v in value.items())
+    return str(value)

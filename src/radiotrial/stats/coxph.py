@@ -84,13 +84,15 @@ def _design(covariates: Any, group: Any, group_name: str, n: int) -> tuple[np.nd
     if not cols:
         raise RadiotrialError("cox: give covariates and/or group")
     x = np.empty((n, len(cols)))
-    for j, (c, name) in enumerate(zip(cols, names)):
+    for j, (c, name) in enumerate(zip(cols, names, strict=False)):
         if c.shape[0] != n:
             raise RadiotrialError(f"{name}: length {c.shape[0]} differs from time ({n})")
         try:
             x[:, j] = c.astype(np.float64)
-        except (TypeError, ValueError):
-            raise RadiotrialError(f"{name}: covariate must be numeric (use group= for labels)")
+        except (TypeError, ValueError) as exc:
+            raise RadiotrialError(
+                f"{name}: covariate must be numeric (use group= for labels)"
+            ) from exc
         if not np.all(np.isfinite(x[:, j])):
             raise RadiotrialError(f"{name}: covariate has missing or non-finite values")
     return x, names

@@ -156,7 +156,7 @@ def plot_km(
         for i, s in enumerate(result.strata):
             colour = PALETTE[i % len(PALETTE)] if multi else "#222222"
             counts = table.filter(pl.col("group").eq_missing(s.group))["n_risk"].to_list()
-            for t, n in zip(tick_values, counts):
+            for t, n in zip(tick_values, counts, strict=False):
                 axr.text(t, i, str(n), ha="center", va="center", fontsize=9, color=colour)
             axr.annotate(
                 s.group if multi else "All", xy=(0, i), xycoords=("axes fraction", "data"),

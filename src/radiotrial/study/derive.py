@@ -145,22 +145,19 @@ def _administrations(frames: dict[str, pl.DataFrame], out: EngineOutputs) -> pl.
 # --------------------------------------------------------------------------- ADSL
 
 
-def _eligibility(frames: dict[str, pl.DataFrame], out: EngineOutputs) -> pl.DataFrame | None:
-    if out.eligibility is not None and "eligible" in out.eligibility.columns:
-        el = out.eligibility
-        reason = pl.col("reason") if "reason" in el.columns else pl.lit(None, pl.String)
-        if "reason" in el.columns and el.schema["reason"] == pl.List(pl.String):
-            reason = pl.col("reason").list.join("; ")
-        return el.select("subject_id", ELIGFL=_flag(pl.col("eligible")),
-                         ELIGRSN=reason.cast(pl.String))
-    el = frame(frames, "eligibility")
-    if el is None:
+def _eligibility(out: EngineOutputs) -> pl.DataFrame | None:
+    """ELIGFL / ELIGRSN from the protocol engine: "Y" only when every criterion is met.
+
+    A subject who is not assessable (data missing) is not eligible: ELIGFL = "N", and ELIGRSN
+    names each criterion not met or not assessable with its reason.
+    """
+    if out.eligibility is None:
         return None
-    return el.group_by("subject_id").agg(
-        ELIGFL=_flag(pl.col("met").all()).first(),
-        ELIGRSN=pl.col("criterion").filter(~pl.col("met")).sort().str.join("; "),
-    ).with_columns(ELIGRSN=pl.when(pl.col("ELIGRSN") == "").then(None)
-                   .otherwise(pl.col("ELIGRSN")))
+    return out.eligibility.select(
+        "subject_id",
+        ELIGFL=pl.when(pl.col("eligible").fill_null(False)).then(pl.lit("Y")).otherwise(pl.lit("N")),
+        ELIGRSN=pl.col("reason").cast(pl.String),
+    )
 
 
 def _krenning(frames: dict[str, pl.DataFrame], trt: pl.DataFrame) -> pl.DataFrame | None:
@@ -204,7 +201,7 @@ def build_adsl(frames: dict[str, pl.DataFrame], out: EngineOutputs, study_id: st
         EMBFL=_flag(pl.col("embolisation").any()).first(),
     )
     adsl = base.join(trt.rename({"subject_id": "SUBJID"}), on="SUBJID", how="left")
-    el = _eligibility(frames, out)
+    el = _eligibility(out)
     if el is not None:
         adsl = adsl.join(el.rename({"subject_id": "SUBJID"}), on="SUBJID", how="left")
     else:
@@ -237,14 +234,22 @@ def build_adsl(frames: dict[str, pl.DataFrame], out: EngineOutputs, study_id: st
     return adsl
 
 
-def _add_outcome_flags(adsl: pl.DataFrame, out: EngineOutputs, adtr: pl.DataFrame
-                       ) -> pl.DataFrame:
+def _add_outcome_flags(adsl: pl.DataFrame, out: EngineOutputs, adtr: pl.DataFrame,
+                       confirm: bool = True) -> pl.DataFrame:
+    """Best response and the response-evaluable population.
+
+    ``BOR`` is the protocol's primary best overall response: the confirmed one (``CBOR``) when
+    the criteria's ``confirm`` option is on (WHO: response must persist >= 4 weeks, Miller 1981;
+    RECIST 1.1 single-arm trials, Eisenhauer 2009 §4.6), else the unconfirmed one (``UBOR``).
+    """
     rs = out.response_subj
     rcols = rs.columns
+    cbor = pl.col("cbor") if "cbor" in rcols else pl.lit(None, pl.String)
     rs = rs.select(
         SUBJID=pl.col("subject_id"),
-        BOR=pl.col("bor"),
-        CBOR=pl.col("cbor") if "cbor" in rcols else pl.lit(None, pl.String),
+        BOR=pl.coalesce(cbor, pl.col("bor")) if confirm else pl.col("bor"),
+        UBOR=pl.col("bor"),
+        CBOR=cbor,
         ENG_RSN=pl.col("reason").cast(pl.String) if "reason" in rcols else pl.lit(None, pl.String),
     )
     adsl = adsl.join(rs, on="SUBJID", how="left")
@@ -369,7 +374,7 @@ def build_adrs(out: EngineOutputs, adsl: pl.DataFrame, criteria: str) -> pl.Data
         return d.with_columns(PARAMCD=pl.lit(paramcd), PARAM=pl.lit(param),
                               AVISITN=pl.lit(None, pl.Int64))
 
-    parts = [ovr, subject_param("BOR", "BOR", f"Best overall response ({criteria})")]
+    parts = [ovr, subject_param("UBOR", "BOR", f"Best overall response ({criteria})")]
     if adsl.get_column("CBOR").is_not_null().any():
         parts.append(subject_param("CBOR", "CBOR",
                                    f"Best confirmed overall response ({criteria})"))
@@ -542,7 +547,7 @@ def derive_frames(frames: dict[str, pl.DataFrame], config: Any,
     adm = _administrations(frames, out)
     adsl = build_adsl(frames, out, study_id, adm)
     adtr = build_adtr(out, adsl, criteria)
-    adsl = _add_outcome_flags(adsl, out, adtr)
+    adsl = _add_outcome_flags(adsl, out, adtr, confirm=bool(getattr(config.response, "confirm", True)))
     addv = None
     if out.deviations is not None:
         dv = out.deviations

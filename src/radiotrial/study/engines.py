@@ -57,114 +57,43 @@ def frame(frames: dict[str, pl.DataFrame], name: str) -> pl.DataFrame | None:
     return df
 
 
-def _rename(df: pl.DataFrame, candidates: dict[str, tuple[str, ...]]) -> pl.DataFrame:
-    """Rename the first present candidate column to each target name."""
-    mapping: dict[str, str] = {}
-    for target, names in candidates.items():
-        if target in df.columns:
-            continue
-        for name in names:
-            if name in df.columns and name not in mapping:
-                mapping[name] = target
-                break
-    return df.rename(mapping)
-
-
-def _require(df: pl.DataFrame, cols: tuple[str, ...], what: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise RadiotrialError(
-            f"{what}: the engine's result lacks column(s) {missing}; has {df.columns}"
-        )
-
-
-def _as_frame(obj: Any, *attrs: str) -> pl.DataFrame:
-    if isinstance(obj, pl.DataFrame):
-        return obj
-    for attr in attrs:
-        val = getattr(obj, attr, None)
-        if isinstance(val, pl.DataFrame):
-            return val
-    raise RadiotrialError(f"engine result {type(obj).__name__} has none of {attrs}")
-
-
 def run_engines(frames: dict[str, pl.DataFrame], config: Any) -> EngineOutputs:
-    """Call every engine on ``frames`` with its section of ``config`` (a ``StudyConfig``)."""
+    """Call every engine on ``frames`` with its section of ``config`` (a ``StudyConfig``).
+
+    The engines' own column names are mapped here, once, onto the internal shape above.
+    """
     from radiotrial.criteria.clinical import derive_clinical_response
     from radiotrial.criteria.markers import derive_marker_response
     from radiotrial.criteria.response import derive_response
     from radiotrial.criteria.toxicity import derive_toxicity
     from radiotrial.physics import derive_dosimetry
+    from radiotrial.protocol import assess_eligibility, build_schedule, eligibility_summary
 
     resp = derive_response(frames, config.response)
-    tp = _rename(
-        _as_frame(resp, "timepoints"),
-        {"assessment_date": ("date", "ADT", "adt"),
-         "sum": ("spd", "sum_of_products", "sod", "sum_diameters", "tumour_sum"),
-         "response": ("overall", "overall_response", "ovr", "timepoint_response")},
-    )
-    _require(tp, ("subject_id", "assessment_date", "sum", "response"), "tumour response")
-    subj = _rename(
-        _as_frame(resp, "subjects"),
-        {"bor": ("best_response", "best_overall_response"),
-         "cbor": ("bor_confirmed", "confirmed_bor", "confirmed_best_response"),
-         "reason": ("not_evaluable_reason", "evaluability_reason", "ne_reason")},
-    )
-    _require(subj, ("subject_id", "bor"), "tumour response")
-
-    mk = _rename(
-        _as_frame(derive_marker_response(frames, config.markers), "subjects"),
-        {"responder": ("response", "reduced", "reduction"),
-         "reason": ("not_evaluable_reason",)},
-    )
-    _require(mk, ("subject_id", "evaluable", "responder"), "marker response")
-    cl = _rename(
-        _as_frame(derive_clinical_response(frames, config.clinical), "subjects"),
-        {"improved": ("improvement", "responder", "response"),
-         "reason": ("not_evaluable_reason",)},
-    )
-    _require(cl, ("subject_id", "evaluable", "improved"), "clinical response")
+    tp = resp.timepoints.rename({"overall_response": "response"})
+    subj = resp.subjects.rename({"bor_confirmed": "cbor", "not_evaluable_reason": "reason"})
+    mk = derive_marker_response(frames, config.markers)
+    cl = derive_clinical_response(frames, config.clinical)
 
     tox = derive_toxicity(frames, config.toxicity)
-    labs = _rename(_as_frame(tox, "graded", "labs"), {"grade": ("atoxgr", "toxgr")})
-    _require(labs, ("subject_id", "analyte", "value", "grade"), "toxicity")
-    if "direction" in labs.columns:  # ADLB.ATOXGR sign convention: low direction negative
-        sign = pl.when(pl.col("direction") == "low").then(-1).otherwise(1)
-        labs = labs.with_columns(
-            grade=pl.col("grade").cast(pl.Int64) * sign,
-            baseline_grade=(pl.col("baseline_grade").cast(pl.Int64) * sign
-                            if "baseline_grade" in labs.columns else pl.lit(None, pl.Int64)))
-    worst = _rename(_as_frame(tox, "worst", "worst_grades"),
-                    {"worst_grade": ("grade",), "reversible": ("recovered",)})
-    _require(worst, ("subject_id", "term", "worst_grade"), "toxicity")
-    if "haematological" not in worst.columns and "category" in worst.columns:
-        worst = worst.with_columns(haematological=pl.col("category") == "haematological")
-
-    dose = _rename(
-        _as_frame(derive_dosimetry(frames, config.dosimetry), "administrations"),
-        {"administered_gbq": ("administered_activity_gbq", "administered_activity",
-                              "net_activity_gbq")},
+    # ADLB.ATOXGR sign convention: grades in the low direction are negative.
+    sign = pl.when(pl.col("direction") == "low").then(-1).otherwise(1)
+    labs = tox.graded.with_columns(
+        grade=pl.col("grade").cast(pl.Int64) * sign,
+        baseline_grade=pl.col("baseline_grade").cast(pl.Int64) * sign,
     )
-    _require(dose, ("subject_id", "cycle", "administered_gbq"), "dosimetry")
+    worst = tox.worst.rename({"recovered": "reversible"}).with_columns(
+        haematological=pl.col("category") == "haematological"
+    )
 
-    eligibility = deviations = None
-    try:
-        from radiotrial.protocol import assess_eligibility, build_schedule
-    except ImportError:  # pragma: no cover - protocol engine not installed
-        assess_eligibility = build_schedule = None
-    if assess_eligibility is not None:
-        el = _as_frame(assess_eligibility(frames, config.protocol), "subjects", "frame")
-        if "result" in el.columns and "criterion" in el.columns:  # one row per criterion
-            el = el.group_by("subject_id").agg(
-                eligible=(pl.col("result") == "met").all(),
-                reason=pl.col("criterion").filter(pl.col("result") != "met").sort()
-                .str.join("; "))
-            el = el.with_columns(reason=pl.when(pl.col("reason") != "").then(pl.col("reason")))
-        eligibility = _rename(el, {"reason": ("reasons", "not_met")})
-    if build_schedule is not None:
-        sched = build_schedule(frames, config.protocol, data_cutoff(frames))
-        dev = getattr(sched, "deviations", None)
-        deviations = dev if isinstance(dev, pl.DataFrame) else None
+    dose = derive_dosimetry(frames, config.dosimetry).administrations.rename(
+        {"administered_activity_gbq": "administered_gbq"}
+    )
+
+    eligibility = eligibility_summary(assess_eligibility(frames, config.protocol)).select(
+        "subject_id", "status", "eligible", "reason"
+    )
+    deviations = build_schedule(frames, config.protocol, data_cutoff(frames)).deviations
 
     return EngineOutputs(
         response_tp=tp, response_subj=subj, marker_subj=mk, clinical_subj=cl,

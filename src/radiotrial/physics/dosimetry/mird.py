@@ -184,20 +184,22 @@ def fit_tac(
     for name in models:
         try:
             if name == "mono":
-                (p0, p1), _ = curve_fit(lambda x, A, l: A * np.exp(-l * x), t, a, p0=(a0, max(lam, 1e-4)),
+                (p0, p1), _ = curve_fit(lambda x, A, lam_: A * np.exp(-lam_ * x), t, a, p0=(a0, max(lam, 1e-4)),
                                         bounds=([0, 1e-9], [np.inf, np.inf]), maxfev=5000)
                 pred, params, tia, k = p0 * np.exp(-p1 * t), (p0, p1), p0 / p1, 2
             elif name == "bi":
                 if t.size < 5:
                     continue
-                f = lambda x, A1, l1, A2, l2: A1 * np.exp(-l1 * x) + A2 * np.exp(-l2 * x)
+                def f(x, A1, l1, A2, l2):
+                    return A1 * np.exp(-l1 * x) + A2 * np.exp(-l2 * x)
                 p, _ = curve_fit(f, t, a, p0=(a0 / 2, lam * 5 + 1e-3, a0 / 2, max(lam / 2, 1e-4)),
                                  bounds=([0, 1e-9, 0, 1e-9], [np.inf] * 4), maxfev=20000)
                 pred, params, tia, k = f(t, *p), tuple(p), p[0] / p[1] + p[2] / p[3], 4
             elif name == "uptake":
                 if t.size < 4:
                     continue
-                f = lambda x, A, lw, lu: A * (np.exp(-lw * x) - np.exp(-lu * x))
+                def f(x, A, lw, lu):
+                    return A * (np.exp(-lw * x) - np.exp(-lu * x))
                 p, _ = curve_fit(f, t, a, p0=(a.max() * 1.5, max(lam, 1e-3), 1.0),
                                  bounds=([0, 1e-9, 1e-9], [np.inf] * 3), maxfev=20000)
                 pred, params, tia, k = f(t, *p), tuple(p), p[0] * (1 / p[1] - 1 / p[2]), 3
