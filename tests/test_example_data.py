@@ -518,3 +518,32 @@ def test_checks_detect_a_changed_raw_record(tmp_path, checker):
     failures = "\n".join(checker.run_checks(work))
     assert "grade >= 3 haematological" in failures and "WHO BOR" in failures
     assert "1-year survival" in failures
+
+
+def test_follow_up_visits_every_90_days_until_death_or_last_contact():
+    """Clinical follow-up visits (no labs that day) every 90 +- 10 days after the assessment
+    visits, status stable/worse, performance status carried over, none on/after death."""
+    lab_days = raw("lab").select("subject_id", d=instant("instant").dt.date()).unique()
+    fu = raw("follow_up").select("subject_id", alive=day("last_known_alive_date"),
+                                 death=day("death_date"))
+    c = (raw("clinical").with_columns(d=day("assessment_date"))
+         .join(starts(), on="subject_id").sort("subject_id", "d")
+         .with_columns(gap=pl.col("d").diff().over("subject_id").dt.total_days(),
+                       prev_ps=pl.col("performance_status").shift(1).over("subject_id"))
+         .join(lab_days.with_columns(lab=pl.lit(True)), on=["subject_id", "d"], how="left")
+         .join(fu, on="subject_id"))
+    visit = c.filter((pl.col("d") > pl.col("start")) & pl.col("lab").is_null())
+    assert visit.height == 83
+    assert visit["gap"].is_between(80, 100).all()
+    assert set(visit["symptom_status"]) == {"stable", "worse"}
+    assert visit["notes"].null_count() == visit.height
+    assert (visit["performance_status"] == visit["prev_ps"]).all()
+    assert (visit["d"] <= visit["alive"]).all()
+    dead = visit.drop_nulls("death")
+    assert (dead["d"] < dead["death"]).all()
+    # follow-up runs to the end: the last clinical record is at most 100 days before death or
+    # the last known alive date
+    last = c.group_by("subject_id").agg(pl.col("d").max(), pl.col("alive").first())
+    assert ((last["alive"] - last["d"]).dt.total_days() <= 100).all()
+    # assessment visits are untouched: one per post-baseline scan/lab visit
+    assert c.filter((pl.col("d") > pl.col("start")) & pl.col("lab")).height == 56 - 23

@@ -12,8 +12,8 @@ from conftest import STUDY_YAML
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from radiotrial.store.dictionary import BY_NAME
 from radiotrial.study.canonical import csv_text
-from radiotrial.study.dictionary import BY_NAME
 from radiotrial.study.exporter import export_study
 from radiotrial.study.importer import import_study
 from radiotrial.study.load import load_study
@@ -67,7 +67,7 @@ def studies(draw):
 
 
 def _schema(name):
-    from radiotrial.study.dictionary import polars_schema
+    from radiotrial.store.dictionary import polars_schema
 
     return polars_schema(BY_NAME[name])
 
@@ -114,3 +114,39 @@ def test_export_of_mixed_units_writes_canonical_and_keeps_hash(tmp_path, study_d
     assert ",1.5,2004-03-11T08:00:00Z,,,GBq," in (Path(out.out) / "administration.csv").read_text()
     again = import_study(tmp_path / "o", str(tmp_path / "b.db"), user="t")
     assert again.data_hash == out.data_hash
+
+
+def test_export_is_audited_and_the_chain_still_verifies(tmp_path, study_db):
+    import json
+
+    import pytest
+    from typer.testing import CliRunner
+
+    from radiotrial.cli.main import app
+    from radiotrial.errors import RadiotrialError
+    from radiotrial.store.service import StudyStore
+
+    with StudyStore(study_db, create=False) as store:
+        n0 = len(store.history())
+    res = CliRunner().invoke(app, ["export", str(tmp_path / "x"), "--db", study_db,
+                                   "--format", "xlsx", "--user", "stat1"])
+    assert res.exit_code == 0, res.output
+    with pytest.raises(RadiotrialError, match="already holds a study"):  # refused: no row
+        export_study(study_db, tmp_path / "x", user="stat2")
+    with pytest.raises(RadiotrialError, match="unknown export format"):
+        export_study(study_db, tmp_path / "y", fmt="pdf", user="stat2")  # type: ignore[arg-type]
+    s = export_study(study_db, tmp_path / "z", user="stat3")
+    with StudyStore(study_db, create=False) as store:
+        rows = store.history()
+        assert store.verify_audit().ok
+    new = rows[n0:]
+    assert [(r["action"], r["user_name"], r["source"]) for r in new] == [
+        ("EXPORT", "stat1", "cli"), ("EXPORT", "stat3", "api")]
+    first, second = (json.loads(r["new_value"]) for r in new)
+    assert first["target"] == str((tmp_path / "x").resolve()) and first["format"] == "xlsx"
+    assert first["files"] == ["study.yaml", "study.xlsx"]
+    assert second["format"] == "csv" and second["data_hash"] == s.data_hash == first["data_hash"]
+    assert second["records"] == sum(s.records.values())
+    assert all(r["old_value"] is None and r["record_type"] == "study" for r in new)
+    res = CliRunner().invoke(app, ["audit", "verify", "--db", study_db])
+    assert res.exit_code == 0 and f"{n0 + 2} rows" in res.output

@@ -116,11 +116,10 @@ def test_help_teaches_with_examples():
 
 @pytest.fixture(scope="module")
 def example_db(tmp_path_factory):
-    if not (EXAMPLE / "study.yaml").is_file():
-        pytest.skip("example study not present")
-    importer = pytest.importorskip("radiotrial.study.importer")
+    from radiotrial.study.importer import import_study
+
     db = tmp_path_factory.mktemp("example") / "study.db"
-    importer.import_study(EXAMPLE, str(db), user="test")
+    import_study(EXAMPLE, str(db), user="test")
     return str(db)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from radiotrial.cli.main import app
-from radiotrial.study.dictionary import RECORD_TYPES
+from radiotrial.store.dictionary import RECORD_TYPES
 from radiotrial.study.importer import import_study
 from radiotrial.study.template import dictionary_rows
 

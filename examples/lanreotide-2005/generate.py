@@ -8,6 +8,9 @@ abstract's results (WHO response, clinical and marker response, NCI CTC v2.0 tox
 Kaplan-Meier survival) are NOT written anywhere; they follow from these records. The explicit
 per-subject design below (``DESIGN``) fixes what each subject should realise (e.g. an SPD ratio per
 scan) and a seeded RNG fills in the rest (lesion sizes, lab values, times of day, activities).
+After the assessment period, clinical follow-up visits every 90 +- 10 days (a separate seeded
+stream per subject) run until death or the last known alive date, so that the protocol worklist
+(``radiotrial schedule --as-of``) of any past date looks like the one the team saw.
 
 Usage::
 
@@ -40,6 +43,12 @@ SEED = 20050301
 TZ = ZoneInfo("Europe/Vienna")
 #: Data cut-off: every record date lies in 2001-2004.
 CUTOFF = date(2004, 12, 31)
+#: Follow-up visits after the treatment/assessment period: every 90 +- 10 days (a study setting,
+#: the abstract gives none; radiotrial's default protocol plans them every 90 +- 14 days).
+FOLLOW_UP_DAYS = 90
+FOLLOW_UP_JITTER = 10
+#: A follow-up visit this close to a death from tumour progression records "worse" symptoms.
+WORSE_BEFORE_DEATH_DAYS = 180
 #: Y-90 half-life, ENSDF 64.05 h (shared/spec/dosimetry.md section 1.1).
 Y90_HALF_LIFE_H = 64.05
 LAMBDA_PER_H = math.log(2) / Y90_HALF_LIFE_H
@@ -323,6 +332,8 @@ def build_subject(t: Tables, s: Subject, rng: np.random.Generator, net_iter: Ite
     imaging(t, s, code, ct0, visits, rng)
     nadir_days = labs(t, s, code, screen, cycles, visits, rng)
     markers_and_clinical(t, s, code, enrol, screen, visits, rng)
+    # own seeded stream per subject: the visits do not shift any other drawn value
+    follow_up_visits(t, s, code, cycles, visits, np.random.default_rng((SEED, s.n)))
     adverse_events(t, s, code, cycles, visits, nadir_days, rng)
 
     new_therapy = None
@@ -493,6 +504,12 @@ grade <= 1: 92-103 % of baseline, or ``TOX_RECOVERY``); liver tests mildly
     return nadir_days
 
 
+def visit_ps(baseline: int, status: str) -> int:
+    """ECOG at a visit: one point better when improved, one worse when worse (0-3)."""
+    return {"improved": max(baseline - 1, 0), "stable": baseline,
+            "worse": min(baseline + 1, 3)}[status]
+
+
 def markers_and_clinical(t: Tables, s: Subject, code: str, enrol: date, screen: date,
                          visits: list[Visit], rng: np.random.Generator) -> None:
     """Markers at screening and at each visit; symptoms at enrolment (empty status) and at
@@ -508,8 +525,41 @@ def markers_and_clinical(t: Tables, s: Subject, code: str, enrol: date, screen: 
     t.add("clinical", subject_id=code, assessment_date=enrol, symptom_status=None,
           performance_status=s.ps, notes="baseline: flushing, diarrhoea or hepatic pain")
     for v, status in zip(visits, s.clinical, strict=True):
-        ps = {"improved": max(s.ps - 1, 0), "stable": s.ps, "worse": min(s.ps + 1, 3)}[status]
+        ps = visit_ps(s.ps, status)
         t.add("clinical", subject_id=code, assessment_date=v.day, symptom_status=status,
+              performance_status=ps, notes="")
+
+
+def follow_up_dates(s: Subject, cycles: list[date], visits: list[Visit],
+                    rng: np.random.Generator) -> list[date]:
+    """Follow-up visit dates: every ``FOLLOW_UP_DAYS`` +- ``FOLLOW_UP_JITTER`` days (seeded) after
+    the last assessment visit (or the planned one, day 56 after the last cycle, when there is
+    none), strictly before death or on/before the last known alive date."""
+    end = s.start + timedelta(days=s.os_days)
+    d = visits[-1].day if visits else cycles[-1] + timedelta(days=56)
+    out: list[date] = []
+    while True:
+        d += timedelta(days=FOLLOW_UP_DAYS + int(rng.integers(-FOLLOW_UP_JITTER,
+                                                               FOLLOW_UP_JITTER + 1)))
+        if d > end or (s.dead and d == end):
+            return out
+        out.append(d)
+
+
+def follow_up_visits(t: Tables, s: Subject, code: str, cycles: list[date], visits: list[Visit],
+                     rng: np.random.Generator) -> None:
+    """Clinical follow-up visits after the assessment period (no imaging, labs or markers):
+    symptoms ``worse`` once the subject has progressed (designed PD, or a new therapy after a
+    PD scan) or within ``WORSE_BEFORE_DEATH_DAYS`` of a death from tumour progression, else
+    ``stable``; the performance status stays as at the last visit; no notes."""
+    ps = visit_ps(s.ps, s.clinical[len(visits) - 1]) if visits and s.clinical else s.ps
+    progressed = s.outcome == "PD" or s.new_therapy_after_scan is not None
+    tumour_death = s.dead and "tumour progression" in s.death_cause
+    death = s.start + timedelta(days=s.os_days)
+    for d in follow_up_dates(s, cycles, visits, rng):
+        near = tumour_death and (death - d).days <= WORSE_BEFORE_DEATH_DAYS
+        t.add("clinical", subject_id=code, assessment_date=d,
+              symptom_status="worse" if progressed or near else "stable",
               performance_status=ps, notes="")
 
 

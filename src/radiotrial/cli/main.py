@@ -110,7 +110,7 @@ def _print_error(message: str) -> None:
     from rich.text import Text
 
     console = Console(stderr=True)
-    console.print(Text("error: ", style="bold red") + Text(message))
+    console.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

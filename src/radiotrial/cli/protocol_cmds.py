@@ -108,22 +108,10 @@ def _load(db: str) -> Any:
 
 
 def _progression(frames: dict, config: Any) -> Any:
-    """PD time-points from the response engine (None when it cannot say)."""
-    import polars as pl
+    """PD time points under the study's response criteria (from the response engine)."""
+    from radiotrial.study.engines import progression_dates
 
-    try:
-        from radiotrial.criteria.response import derive_response
-
-        tp = derive_response(frames, config.response).timepoints
-    except (ImportError, AttributeError, RadiotrialError):
-        return None
-    date_col = next((c for c in ("assessment_date", "date", "adt") if c in tp.columns), None)
-    resp_col = next((c for c in ("response", "overall", "timepoint_response") if c in tp.columns),
-                    None)
-    if date_col is None or resp_col is None:
-        return None
-    return tp.filter(pl.col(resp_col) == "PD").select(
-        "subject_id", pl.col(date_col).alias("date"))
+    return progression_dates(frames, config)
 
 
 def _table(df: Any, title: str, colours: dict[str, dict[str, str]] | None = None) -> Any:
@@ -132,7 +120,7 @@ def _table(df: Any, title: str, colours: dict[str, dict[str, str]] | None = None
 
     table = Table(title=title, title_justify="left", show_lines=False)
     for col in df.columns:
-        table.add_column(col, overflow="fold")
+        table.add_column(col.replace("_", " "), overflow="fold")
     for row in df.iter_rows(named=True):
         cells = []
         for col in df.columns:
@@ -211,8 +199,11 @@ def schedule_cmd(
     if timeline:
         console.print(_table(sched.timeline, "Timeline", _STATUS_COLOURS))
     wl = sched.worklist if show_all else sched.worklist.filter(pl.col("status") != "planned")
-    wl = wl.select("subject_id", "event", "planned", "window_start", "window_end", "status",
-                   "days_overdue")
+    wl = wl.select(
+        pl.col("subject_id").alias("subject"), "event", "planned",
+        pl.format("{} – {}", "window_start", "window_end").alias("window"), "status",
+        pl.col("days_overdue").alias("overdue (days)"),
+    )
     console.print(f"Worklist as of {when}: {wl.height} event(s)", highlight=False)
     if wl.height:
         console.print(_table(wl, "", _STATUS_COLOURS))

@@ -2,7 +2,7 @@
 Annex 11 §9).
 
 Each row holds: ``seq`` (1, 2, …), ``audit_id`` (UUID), ``ts_utc`` (system clock, ISO 8601 ``…Z``),
-user, action (CREATE / UPDATE / DELETE / IMPORT), record type and key (JSON), subject, field, old
+user, action (CREATE / UPDATE / DELETE / IMPORT / EXPORT), record type and key (JSON), subject, field, old
 and new value (verbatim text; the initial entry has ``old_value`` NULL), reason (required for
 UPDATE and DELETE), source (``import:<folder>``, ``cli``, ``web``) and software version.
 
@@ -11,7 +11,8 @@ previous row's hash (64 zeros for the first). The chain head (row count, last ha
 ``audit_anchor`` and updated in the same transaction, so deleting the newest rows is detected too.
 Granularity: a bulk import writes one CREATE row per record with the record's values as JSON in
 ``new_value``; an update writes one row per changed field; a delete one row with the whole
-record in ``old_value``. Nothing is ever erased from the trail.
+record in ``old_value``; an export one EXPORT row (target, format, files, data hash as JSON in
+``new_value``). Nothing is ever erased from the trail.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ GENESIS = "0" * 64
 HASHED = ("seq", "audit_id", "ts_utc", "user_name", "action", "record_type", "record_key",
           "subject_id", "field", "old_value", "new_value", "reason", "source",
           "software_version", "prev_hash")
-ACTIONS = ("CREATE", "UPDATE", "DELETE", "IMPORT")
+ACTIONS = ("CREATE", "UPDATE", "DELETE", "IMPORT", "EXPORT")
 
 
 class AuditError(RadiotrialError):

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from radiotrial.study.dictionary import RECORD_TYPES, RecordType
+from radiotrial.store.dictionary import RECORD_TYPES, RecordType
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from radiotrial.study.dictionary import RECORD_TYPES, RecordType, polars_schema
+from radiotrial.store.dictionary import RECORD_TYPES, RecordType, polars_schema
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl

@@ -1,9 +1,16 @@
-"""Correct or delete one stored record, with a mandatory reason, through the audit trail.
+"""Add, correct or delete stored records after the import, always through the audit trail.
 
-The changed record is validated like an imported one (types, ranges, units converted, row rules)
-and the whole study is re-checked across records inside the same transaction; any problem rolls
-the change back. The audit trail gets one UPDATE row per changed field (old and new value as
-canonical text) or one DELETE row holding the full previous record.
+Corrections and deletions need a reason. The changed record is validated like an imported one
+(types, ranges, units converted, row rules) and the whole study is re-checked across records inside
+the same transaction; any problem rolls the change back. The audit trail gets one UPDATE row per
+changed field (old and new value as canonical text) or one DELETE row holding the full previous
+record.
+
+New records (:func:`add_records`) pass exactly the import checks of ``validation.py`` (the same
+``parse_table`` / ``convert_units`` / ``check_study`` calls), with the cross-record checks run on the
+stored study plus the new records, and a key already stored refused; they are inserted in one
+transaction with one CREATE audit row each (spec/data-management.md §2: "the initial entry has
+old_value = NULL").
 """
 
 from __future__ import annotations
@@ -11,12 +18,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from radiotrial.errors import InputError, Problem, RadiotrialError
+from radiotrial.store import audit
+from radiotrial.store.dictionary import BY_NAME, ROW, RecordType, polars_schema, record_type
 from radiotrial.store.service import StudyStore, json_text
 from radiotrial.study.canonical import to_text
-from radiotrial.study.dictionary import BY_NAME, ROW, RecordType, polars_schema, record_type
-from radiotrial.study.importer import default_user
+from radiotrial.study.importer import create_events, default_user
 from radiotrial.study.validation import (
     _parse_expr,
     check_study,
@@ -24,6 +33,10 @@ from radiotrial.study.validation import (
     parse_table,
     raise_problems,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+    from sqlalchemy.engine import Connection
 
 
 @dataclass
@@ -127,8 +140,13 @@ def _check_unit_change(rt: RecordType, changes: Mapping[str, str | None],
                 f"give their values in that unit too (--set {missing[0]}=...)")
 
 
-def _recheck(store: StudyStore, conn) -> None:
-    """Cross-record checks of the whole study after a change (rows named by database id)."""
+def _stored_frames(conn: Connection, sign: int = 1,
+                   subjects: list[str] | None = None) -> dict[str, pl.DataFrame]:
+    """Every stored record type as a typed frame whose ``__row`` is ``sign`` × the database id.
+
+    ``subjects``: only the records of these subjects (sites: all), read in chunks of 500 keys.
+    The cross-record rules of ``check_study`` are per subject, so this is all they need.
+    """
     import polars as pl
     from sqlalchemy import select
 
@@ -137,10 +155,137 @@ def _recheck(store: StudyStore, conn) -> None:
     frames = {}
     for n, rt in BY_NAME.items():
         t = RECORD_TABLES[n]
-        rows = conn.execute(select(t.c.id, *[t.c[c] for c in rt.names])).all()
+        q = select(t.c.id * sign, *[t.c[c] for c in rt.names])
+        if subjects is None or "subject_id" not in rt.names:
+            rows = conn.execute(q).all()
+        else:
+            rows = [r for i in range(0, len(subjects), 500)
+                    for r in conn.execute(q.where(t.c.subject_id.in_(subjects[i:i + 500])))]
         frames[n] = pl.DataFrame([tuple(r) for r in rows],
                                  schema={ROW: pl.Int64, **polars_schema(rt)}, orient="row")
+    return frames
+
+
+def _recheck(store: StudyStore, conn: Connection) -> None:
+    """Cross-record checks of the whole study after a change (rows named by database id)."""
     files = {n: f"{n} (database id)" for n in BY_NAME}
-    problems = check_study(frames, files)
+    problems = check_study(_stored_frames(conn), files)
     if problems:
         raise_problems(problems, outcome="nothing was changed")
+
+
+# --------------------------------------------------------------------------------------------
+# adding records
+
+#: Name used in messages for records given as ``--set column=value`` (one record, no row number).
+SET_FILE = "--set"
+
+
+@dataclass
+class AddSummary:
+    """What :func:`add_records` stored."""
+
+    record_type: str
+    file: str
+    records: int
+    keys: list[dict[str, str | None]] = field(default_factory=list)
+    audit_rows: int = 0
+
+
+def add_records(db: str | os.PathLike, name: str, raw: pl.DataFrame | Mapping[str, str | None], *,
+                file: str = SET_FILE, reason: str | None = None, user: str | None = None,
+                source: str = "api") -> AddSummary:
+    """Validate new ``name`` records and store them in one audited transaction.
+
+    ``raw``: an all-text table (as read from CSV, optionally with ``__row``) or one record as a
+    mapping column → text. Checks are exactly those of the import (types, ranges, required
+    values, units converted to canonical, row rules, duplicates, references and cross-record date
+    rules against the stored study); a record whose key is already stored is refused (correct it
+    with ``radiotrial edit``). Any problem raises :class:`InputError` naming ``file``, row,
+    column and value, and nothing is written.
+    """
+    import polars as pl
+    from sqlalchemy.exc import IntegrityError
+
+    rt = record_type(name)
+    user = user or default_user()
+    reason = reason.strip() if reason and reason.strip() else None
+    if isinstance(raw, Mapping):
+        if not raw:
+            raise RadiotrialError("nothing to add: give --set column=value (or --from-csv)")
+        raw = pl.DataFrame({k: [v if v != "" else None] for k, v in raw.items()},
+                           schema={k: pl.String for k in raw}).with_columns(
+            pl.lit(1, pl.Int64).alias(ROW))
+    if raw.height == 0:
+        raise RadiotrialError(f"nothing to add: {file} has no data rows")
+    typed, probs = parse_table(rt, raw, file)
+    typed, unit_probs = convert_units(rt, typed, file)
+    new = typed.select(pl.col(ROW).cast(pl.Int64),
+                       *[pl.col(c).cast(t) for c, t in polars_schema(rt).items()])
+    with StudyStore(db, create=False) as store:
+        try:
+            with store.transaction() as conn:
+                if store.study_row(conn) is None:
+                    raise RadiotrialError(f"{db} holds no study yet; load one with "
+                                          "`radiotrial import` before adding records")
+                # only the subjects concerned (sites: none): the rules are per subject
+                subjects = (new.get_column("subject_id").drop_nulls().unique().sort().to_list()
+                            if "subject_id" in rt.names else [])
+                stored = _stored_frames(conn, sign=-1, subjects=subjects)
+                # as in import: every problem at once, cross-record checks on the typed values
+                problems = probs + unit_probs + _already_stored(rt, new, stored[rt.name], file)
+                frames = {**stored, rt.name: pl.concat([stored[rt.name], new])}
+                files = {n: f"{n} (database id)" for n in BY_NAME} | {rt.name: file}
+                problems += check_study(frames, files)
+                if problems:
+                    raise_problems(_located(problems, rt.name, file), outcome="nothing was added")
+                values = new.drop(ROW)
+                store.insert_frames(conn, {rt.name: values}, [rt.name])
+                n_audit = audit.append(conn, create_events({rt.name: values}, reason),
+                                       user=user, source=source)
+        except IntegrityError as exc:
+            raise RadiotrialError(
+                f"records refused by the database (duplicate key or a reference that does not "
+                f"resolve): {exc.orig}; nothing was added") from None
+    keys = to_text(values, rt).select(list(rt.key)).to_dicts()
+    return AddSummary(rt.name, file, values.height, keys, n_audit)
+
+
+def _already_stored(rt: RecordType, new: pl.DataFrame, stored: pl.DataFrame,
+                    file: str) -> list[Problem]:
+    """New records whose key is already stored (vectorised join on the key)."""
+    import polars as pl
+
+    key = list(rt.key)
+    hits = new.join(stored.select(*key, (-pl.col(ROW)).alias("__id")), on=key, how="inner")
+    last = key[-1]
+    return [Problem(file, row, last, v.isoformat() if hasattr(v, "isoformat") else v,
+                    f"a {rt.name} record with this key ({', '.join(key)}) is already stored "
+                    f"(database id {sid}); correct it with `radiotrial edit`")
+            for row, v, sid in hits.select(ROW, last, "__id").iter_rows()]
+
+
+def _located(problems: list[Problem], name: str, file: str) -> list[Problem]:
+    """Name stored records by database id and ``--set`` values without a row number.
+
+    Stored rows carry ``__row = -id`` during the checks so that they never clash with the line
+    numbers of the new records.
+    """
+    import re
+
+    out = []
+    for q in problems:
+        f, row, reason = q.file, q.row, q.reason
+        if row is not None and row < 0:
+            f, row = (f"{name} (database id)" if f == file else f), -row
+        elif f == SET_FILE:
+            row = None
+        reason = re.sub(rf"in {re.escape(file)} row -(\d+)", rf"in {name} (database id) row \1",
+                        reason)
+        reason = re.sub(r" row -(\d+)", r" row \1", reason)
+        # references resolve against the stored study, not a file of the import layout
+        reason = re.sub(r"\(not in (\w+)\.csv\)", r"(no such \1 record is stored)", reason)
+        if file == SET_FILE:
+            reason = reason.replace(f"in {SET_FILE} row 1", f"in {SET_FILE}")
+        out.append(Problem(f, row, q.field, q.value, reason))
+    return out

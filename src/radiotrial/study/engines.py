@@ -70,6 +70,7 @@ def run_engines(frames: dict[str, pl.DataFrame], config: Any) -> EngineOutputs:
     from radiotrial.protocol import assess_eligibility, build_schedule, eligibility_summary
 
     resp = derive_response(frames, config.response)
+    progression = progression_from_timepoints(resp.timepoints)
     tp = resp.timepoints.rename({"overall_response": "response"})
     subj = resp.subjects.rename({"bor_confirmed": "cbor", "not_evaluable_reason": "reason"})
     mk = derive_marker_response(frames, config.markers)
@@ -93,13 +94,32 @@ def run_engines(frames: dict[str, pl.DataFrame], config: Any) -> EngineOutputs:
     eligibility = eligibility_summary(assess_eligibility(frames, config.protocol)).select(
         "subject_id", "status", "eligible", "reason"
     )
-    deviations = build_schedule(frames, config.protocol, data_cutoff(frames)).deviations
+    deviations = build_schedule(frames, config.protocol, data_cutoff(frames),
+                                progression=progression).deviations
 
     return EngineOutputs(
         response_tp=tp, response_subj=subj, marker_subj=mk, clinical_subj=cl,
         tox_labs=labs, tox_worst=worst, dose_admin=dose,
         eligibility=eligibility, deviations=deviations,
     )
+
+
+def progression_from_timepoints(timepoints: pl.DataFrame) -> pl.DataFrame:
+    """``subject_id, date`` of every time point whose overall response is PD.
+
+    This is how documented progression by the study's response criteria (e.g. WHO SPD growth
+    >= 25 %) reaches the protocol engine, which on its own only sees non-target PD and new
+    lesions recorded in the tumour assessments.
+    """
+    return timepoints.filter(pl.col("overall_response") == "PD").select(
+        "subject_id", pl.col("assessment_date").alias("date"))
+
+
+def progression_dates(frames: dict[str, pl.DataFrame], config: Any) -> pl.DataFrame:
+    """PD time points of a study under its response criteria (see :func:`progression_from_timepoints`)."""
+    from radiotrial.criteria.response import derive_response
+
+    return progression_from_timepoints(derive_response(frames, config.response).timepoints)
 
 
 def data_cutoff(frames: dict[str, pl.DataFrame]) -> dt.date:

@@ -5,6 +5,12 @@ CSV: ``study.yaml`` (verbatim as imported) and one CSV per record type in canoni
 except ``subject.csv``. XLSX: the same tables as sheets of ``study.xlsx`` with typed cells (numbers,
 dates, booleans); instants are text with ``Z`` (Excel has no time zones). Importing an export
 gives the same data hash; exporting that again gives identical files.
+
+Every export is recorded in the audit trail (spec/data-management.md §2 lists EXPORT among the
+actions; EMA/INS/GCP/112288/2023 and ICH E6(R3) §4.2.2 ask for workflow actions to be logged): one
+``EXPORT`` row with the user, and as ``new_value`` the target folder, format, files, record count
+and data hash. The study is read and the row appended in one write transaction, so the recorded
+hash is that of exactly the data written; if writing the files fails, no row is recorded.
 """
 
 from __future__ import annotations
@@ -15,9 +21,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from radiotrial.errors import RadiotrialError
+from radiotrial.store import audit
+from radiotrial.store.service import StudyStore, json_text
+from radiotrial.store.dictionary import BY_NAME, RECORD_TYPE_NAMES
 from radiotrial.study.canonical import conform, csv_text, sort_by_key, to_text
-from radiotrial.study.dictionary import BY_NAME, RECORD_TYPE_NAMES
-from radiotrial.study.load import load_study
+from radiotrial.study.importer import default_user
+from radiotrial.study.load import read_study
 from radiotrial.study.reader import CONFIG, WORKBOOK
 
 
@@ -30,6 +39,7 @@ class ExportSummary:
     files: list[str] = field(default_factory=list)
     records: dict[str, int] = field(default_factory=dict)
     data_hash: str = ""
+    user: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -37,26 +47,37 @@ class ExportSummary:
 
 
 def export_study(db: str | os.PathLike, out: Path | str, *,
-                 fmt: Literal["csv", "xlsx"] = "csv", overwrite: bool = False) -> ExportSummary:
-    """Write the study in ``db`` to folder ``out`` in the import layout (``fmt`` csv or xlsx)."""
-    out = Path(out)
-    study = load_study(db)
-    _check_target(out, overwrite)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG).write_text(study.config_yaml, encoding="utf-8")
-    names = [n for n in RECORD_TYPE_NAMES if n == "subject" or study.frames[n].height]
-    files = [CONFIG]
-    if fmt == "csv":
-        for n in names:
-            (out / f"{n}.csv").write_text(csv_text(study.frames[n], BY_NAME[n]), encoding="utf-8")
-            files.append(f"{n}.csv")
-    elif fmt == "xlsx":
-        write_workbook(out / WORKBOOK, {n: study.frames[n] for n in names})
-        files.append(WORKBOOK)
-    else:
+                 fmt: Literal["csv", "xlsx"] = "csv", overwrite: bool = False,
+                 user: str | None = None, source: str = "api") -> ExportSummary:
+    """Write the study in ``db`` to folder ``out`` in the import layout (``fmt`` csv or xlsx).
+
+    The export is recorded in the audit trail as an ``EXPORT`` row by ``user`` (default: see
+    :func:`radiotrial.study.importer.default_user`) with ``source``.
+    """
+    if fmt not in ("csv", "xlsx"):
         raise RadiotrialError(f"unknown export format {fmt!r}; use csv or xlsx")
-    counts = {n: study.frames[n].height for n in names}
-    return ExportSummary(study.study_id, str(out), files, counts, study.data_hash)
+    out = Path(out)
+    user = user or default_user()
+    with StudyStore(db, create=False) as store, store.transaction() as conn:
+        study = read_study(store, conn)
+        _check_target(out, overwrite)
+        names = [n for n in RECORD_TYPE_NAMES if n == "subject" or study.frames[n].height]
+        files = [CONFIG] + ([f"{n}.csv" for n in names] if fmt == "csv" else [WORKBOOK])
+        out.mkdir(parents=True, exist_ok=True)
+        (out / CONFIG).write_text(study.config_yaml, encoding="utf-8")
+        if fmt == "csv":
+            for n in names:
+                (out / f"{n}.csv").write_text(csv_text(study.frames[n], BY_NAME[n]),
+                                              encoding="utf-8")
+        else:
+            write_workbook(out / WORKBOOK, {n: study.frames[n] for n in names})
+        counts = {n: study.frames[n].height for n in names}
+        audit.append(conn, [audit.Event(
+            "EXPORT", "study", json_text({"study_id": study.study_id}), None, None, None,
+            json_text({"target": str(out.resolve()), "format": fmt, "files": files,
+                       "records": sum(counts.values()), "data_hash": study.data_hash}),
+        )], user=user, source=source)
+    return ExportSummary(study.study_id, str(out), files, counts, study.data_hash, user)
 
 
 def _check_target(out: Path, overwrite: bool) -> None:
@@ -88,7 +109,7 @@ def write_workbook(path: Path, frames: dict, dictionary: list[list[str]] | None 
         strs = {c.name for c in rt.columns if frame.schema[c.name] == pl.String}
         for row in frame.iter_rows():
             cells = []
-            for name_, v in zip(rt.names, row):
+            for name_, v in zip(rt.names, row, strict=True):
                 cell = WriteOnlyCell(ws, value=v)
                 if name_ in strs and v is not None:
                     cell.data_type = "s"  # never let text such as '=x' become a formula

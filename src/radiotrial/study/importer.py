@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from radiotrial import __version__
 from radiotrial.errors import InputError, Problem, RadiotrialError
 from radiotrial.store import audit
+from radiotrial.store.dictionary import BY_NAME, RECORD_TYPE_NAMES, polars_schema
 from radiotrial.store.service import StudyStore
 from radiotrial.study.canonical import data_hash, to_text
-from radiotrial.study.dictionary import BY_NAME, RECORD_TYPE_NAMES, polars_schema
 from radiotrial.study.reader import parse_config, read_folder
 from radiotrial.study.validation import ValidationOptions, raise_problems, validate_tables
 
@@ -113,7 +113,7 @@ def import_study(folder: Path | str, db: str, *, user: str | None = None,
             step("auditing", 3, total)
             events = [audit.Event("IMPORT", "study", None, None, "study.yaml", None,
                                   raw.config_text)]
-            events += _create_events(frames)
+            events += create_events(frames)
             n_audit = audit.append(conn, events, user=user, source=source)
             store.write_study_row(conn, {
                 "study_id": config.study_id, "title": config.title,
@@ -145,7 +145,8 @@ def _same_or_refuse(store: StudyStore, conn: Connection, existing: dict, config_
         "--reason`, or import into a new database.")
 
 
-def _create_events(frames: dict[str, pl.DataFrame]) -> list[audit.Event]:
+def create_events(frames: dict[str, pl.DataFrame],
+                   reason: str | None = None) -> list[audit.Event]:
     """One CREATE event per record, values as canonical JSON text (vectorised encoding)."""
     import polars as pl
 
@@ -162,7 +163,7 @@ def _create_events(frames: dict[str, pl.DataFrame]) -> list[audit.Event]:
             subj.alias("s"),
             pl.struct(rt.names).struct.json_encode().alias("v"),
         )
-        events += [audit.Event("CREATE", name, k, s, None, None, v)
+        events += [audit.Event("CREATE", name, k, s, None, None, v, reason)
                    for k, s, v in enc.iter_rows()]
     return events
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from radiotrial.errors import InputError, RadiotrialError
+from radiotrial.store.dictionary import BY_NAME, polars_schema
 from radiotrial.store.service import StudyStore
 from radiotrial.study.canonical import data_hash, sort_by_key
-from radiotrial.study.dictionary import BY_NAME, polars_schema
 from radiotrial.study.reader import parse_config
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
+    from sqlalchemy.engine import Connection
 
     from radiotrial.study.config import StudyConfig
 
@@ -40,11 +41,17 @@ class LoadedStudy:
 def load_study(db: str | os.PathLike) -> LoadedStudy:
     """Load the study stored in ``db`` (SQLite path or SQLAlchemy URL)."""
     with StudyStore(db, create=False) as store, store.reading() as conn:
-        row = store.study_row(conn)
-        if row is None:
-            raise RadiotrialError(f"{db} holds no study yet; load one with `radiotrial import`")
-        schemas = {n: polars_schema(rt) for n, rt in BY_NAME.items()}
-        frames = store.read_frames(conn, schemas)
+        return read_study(store, conn)
+
+
+def read_study(store: StudyStore, conn: Connection) -> LoadedStudy:
+    """The study as seen by ``conn`` (inside the caller's read or write transaction)."""
+    db = store.db
+    row = store.study_row(conn)
+    if row is None:
+        raise RadiotrialError(f"{db} holds no study yet; load one with `radiotrial import`")
+    schemas = {n: polars_schema(rt) for n, rt in BY_NAME.items()}
+    frames = store.read_frames(conn, schemas)
     frames = {n: sort_by_key(f, BY_NAME[n]) for n, f in frames.items()}
     try:
         config = parse_config(row["config_yaml"], file="study.yaml (stored)")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from radiotrial.errors import InputError, Problem, RadiotrialError
-from radiotrial.study.dictionary import RECORD_TYPE_NAMES, ROW
+from radiotrial.store.dictionary import RECORD_TYPE_NAMES, ROW
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -72,8 +72,6 @@ def read_folder(folder: Path) -> RawStudy:
 
 
 def _read_csvs(paths: list[Path]) -> tuple[dict[str, pl.DataFrame], list[Problem]]:
-    import polars as pl
-
     tables: dict[str, pl.DataFrame] = {}
     problems: list[Problem] = []
     for path in paths:
@@ -83,26 +81,39 @@ def _read_csvs(paths: list[Path]) -> tuple[dict[str, pl.DataFrame], list[Problem
                                     f"unknown record type; files are: "
                                     f"{', '.join(n + '.csv' for n in RECORD_TYPE_NAMES)}"))
             continue
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(path.name, None, None, None,
-                                    f"not UTF-8 text (byte {exc.start}); save as CSV UTF-8"))
-            continue
-        if not text.strip():
-            problems.append(Problem(path.name, 1, None, None, "empty file: needs a header row"))
-            continue
-        try:
-            frame = pl.read_csv(io.StringIO(text), infer_schema=False,
-                                truncate_ragged_lines=False)
-        except Exception as exc:  # polars reports malformed CSV in several error types
-            problems.append(Problem(path.name, None, None, None, f"malformed CSV: {exc}"))
-            continue
-        frame = frame.rename({c: c.strip().lower() for c in frame.columns})
-        tables[name] = frame.with_row_index(ROW, offset=2).with_columns(
-            pl.col(ROW).cast(pl.Int64))
+        frame, probs = read_csv_table(path)
+        problems += probs
+        if frame is not None:
+            tables[name] = frame
     return tables, problems
+
+
+def read_csv_table(path: Path, file: str | None = None) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """One CSV file as an all-text table with ``__row`` (``None`` and the problems if unreadable).
+
+    Column names are stripped and lower-cased; ``file`` is the name used in messages (default: the
+    file's name).
+    """
+    import polars as pl
+
+    file = file or path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(file, None, None, None, f"cannot read: {exc.strerror or exc}")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(file, None, None, None,
+                              f"not UTF-8 text (byte {exc.start}); save as CSV UTF-8")]
+    if not text.strip():
+        return None, [Problem(file, 1, None, None, "empty file: needs a header row")]
+    try:
+        frame = pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
+    except Exception as exc:  # noqa: BLE001 - polars reports malformed CSV in several error types
+        return None, [Problem(file, None, None, None, f"malformed CSV: {exc}")]
+    frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    return frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64)), []
 
 
 def _cell_text(v: Any) -> str | None:

@@ -12,7 +12,7 @@ import csv
 import io
 from pathlib import Path
 
-from radiotrial.study.dictionary import KIND_TEXT, RECORD_TYPES, allowed_text
+from radiotrial.store.dictionary import KIND_TEXT, RECORD_TYPES, allowed_text
 from radiotrial.study.exporter import _check_target, write_workbook
 
 DICTIONARY_HEADER = ["record_type", "column", "type", "unit", "required", "allowed",
@@ -51,7 +51,7 @@ def study_yaml_template() -> str:
 
 def write_template(out: Path | str, *, overwrite: bool = False) -> list[Path]:
     """Write the template to ``out``; returns the files written."""
-    from radiotrial.study.dictionary import empty_frame
+    from radiotrial.store.dictionary import empty_frame
 
     out = Path(out)
     _check_target(out, overwrite)

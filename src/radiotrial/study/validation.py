@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from radiotrial.errors import InputError, Problem
-from radiotrial.study.dictionary import (
+from radiotrial.store.dictionary import (
     BY_NAME,
     CODE_PATTERN,
     KIND_TEXT,
     RECORD_TYPES,
+    ROW,
     Column,
     RecordType,
 )
@@ -27,7 +28,6 @@ from radiotrial.units import ACTIVITY_UNITS, LENGTH_UNITS, convert_labs, scale
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-from radiotrial.study.dictionary import ROW
 
 #: Largest number of problems listed in one error (the count of the rest is given).
 MAX_PROBLEMS = 1000

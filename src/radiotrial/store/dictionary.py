@@ -1,7 +1,9 @@
 """The data dictionary: every record type's columns, types, units, required flags, allowed values.
 
-One place, used by validation (``validation.py``), the database schema (``store/schema.py``), the
-template (``template.py``) and the documentation (``docs/import-format.md``). Column names and record
+One place, used by the database schema (``store/schema.py``), validation (``study/validation.py``),
+the template (``study/template.py``) and the documentation (``docs/import-format.md``). It lives in
+the storage layer because the schema is built from it and layers depend downwards only
+(ARCHITECTURE.md, Layers); it imports nothing above ``radiotrial.units``. Column names and record
 types are the contract of ``docs/import-format.md``; do not rename them.
 
 Kinds of column:
