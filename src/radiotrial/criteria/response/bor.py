@@ -17,28 +17,45 @@ from __future__ import annotations
 import polars as pl
 
 from radiotrial.criteria.response.options import ResponseConfig
+from radiotrial.criteria.response.segments import starts
 from radiotrial.criteria.response.timepoint import CR, MR, NE, NON_CR_NON_PD, PD, PR, RANK, SD
 
 _KEY_STRIDE = 10_000_000  # days; > any study span, so (subject, day) maps to one sorted integer
+_DAY_SPAN = 1 << 32  # (rank, date) packed in one Int64: rank * 2**32 + days since 1970 + 2**31
+_DAY_OFFSET = 1 << 31
+#: Responses are handled as their integer rank (best first). Any other text gets _OTHER and is
+#: treated as such text always was: not NE, not PD, no response, counted as adequate.
+_OTHER = len(RANK)
+_R_CR, _R_PR, _R_MR, _R_SD, _R_NON, _R_PD, _R_NE = (
+    RANK[x] for x in (CR, PR, MR, SD, NON_CR_NON_PD, PD, NE)
+)
 
 
-def _rank(code: pl.Expr) -> pl.Expr:
-    return code.replace_strict(RANK, return_dtype=pl.Int8)
+def _within_subject_before(flag: pl.Expr) -> pl.Expr:
+    """Count of ``flag`` rows earlier in the same subject (frame sorted; ``start`` column)."""
+    f = flag.cast(pl.Int64)
+    before = f.cum_sum() - f
+    return before - pl.when(pl.col("start")).then(before).forward_fill()
 
 
 def _confirmed(
-    df: pl.DataFrame, first: str, confirmers: list[str], config: ResponseConfig,
+    df: pl.DataFrame, first: int, confirmers: list[int], config: ResponseConfig,
     no_pr_after_cr: bool,
 ) -> pl.Series:
-    """For each row: is it a ``first`` response confirmed per the rules above."""
-    resp = pl.col("overall_response")
-    left = df.filter(resp == first).select(
-        "i", "s", "key", target=pl.col("key") + config.confirm_days,
-        next_cr=pl.col("next_cr"), cne_i=pl.col("cum_ne"), cbad_i=pl.col(f"cum_bad_{first}"),
+    """For each row: is it a ``first`` response confirmed per the rules above.
+
+    A forward as-of join on the packed (subject, day) key finds, for each response, the first
+    confirming response >= ``confirm_days`` later; running counts compare what lies in between.
+    """
+    r = pl.col("r")
+    bad = f"cum_bad_{first}"
+    left = df.filter(r == first).select(
+        "i", "s", target=pl.col("key") + config.confirm_days,
+        next_cr=pl.col("next_cr"), cne_i=pl.col("cum_ne"), cbad_i=pl.col(bad),
     )
-    right = df.filter(resp.is_in(confirmers)).select(
+    right = df.filter(r.is_in(confirmers)).select(
         rkey=pl.col("key"), j=pl.col("i"), s_j=pl.col("s"),
-        cne_j=pl.col("cum_ne"), cbad_j=pl.col(f"cum_bad_{first}"), last_pr_j=pl.col("last_pr"),
+        cne_j=pl.col("cum_ne"), cbad_j=pl.col(bad), last_pr_j=pl.col("last_pr"),
     )
     m = left.sort("target").join_asof(
         right, left_on="target", right_on="rkey", strategy="forward", check_sortedness=False
@@ -52,7 +69,30 @@ def _confirmed(
         cr_inside = pl.col("next_cr").is_not_null() & (pl.col("next_cr") <= pl.col("j"))
         ok = ok & (~cr_inside | (pl.col("last_pr_j") < pl.col("next_cr")))
     m = m.select("i", ok=ok.fill_null(False))
-    return df.select("i").join(m, on="i", how="left")["ok"].fill_null(False)
+    return pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).scatter(m["i"], m["ok"])
+
+
+def _sorted_by_subject_date(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` sorted by subject_id, assessment_date (skips the sort when already in order)."""
+    subj, date = pl.col("subject_id"), pl.col("assessment_date")
+    in_order = (subj > subj.shift(1)) | ((subj == subj.shift(1)) & (date >= date.shift(1)))
+    if df.height > 1 and df.select(in_order.slice(1).all()).item():
+        return df
+    return df.sort("subject_id", "assessment_date")
+
+
+def _pack(rank: pl.Expr, date: pl.Expr) -> pl.Expr:
+    """(rank, date) as one Int64 whose minimum is the best rank at its earliest date.
+
+    A null date sorts last within its rank and unpacks to null (as a filtered ``min`` gives).
+    """
+    day = (date.cast(pl.Int32).cast(pl.Int64) + _DAY_OFFSET).fill_null(_DAY_SPAN - 1)
+    return rank.cast(pl.Int64) * _DAY_SPAN + day
+
+
+def _unpack_date(packed: pl.Expr) -> pl.Expr:
+    day = packed % _DAY_SPAN
+    return pl.when(day < _DAY_SPAN - 1).then(day - _DAY_OFFSET).cast(pl.Int32).cast(pl.Date)
 
 
 def best_overall_response(timepoints: pl.DataFrame, config: ResponseConfig) -> pl.DataFrame:
@@ -63,65 +103,69 @@ def best_overall_response(timepoints: pl.DataFrame, config: ResponseConfig) -> p
     ignored). Returns one row per subject present: subject_id, bor, bor_date, bor_confirmed,
     bor_confirmed_date, first_response_date, first_confirmed_response_date, progression_date,
     last_assessment_date, n_adequate (non-NE assessments), crpr_issue (text or null).
+
+    Sort-based: rows sorted by subject and date once; responses become integer ranks; per-subject
+    counts are running sums minus their value at the subject's first row; confirmation is an
+    as-of join; the per-subject result is one group-by on the sorted subject index.
     """
     c = config
-    resp = pl.col("overall_response")
-    df = (
-        timepoints.select("subject_id", "assessment_date", "days_from_start", "overall_response")
-        .filter(resp.is_not_null())
-        .sort("subject_id", "assessment_date")
+    df = timepoints.filter(pl.col("overall_response").is_not_null()).select(
+        "subject_id", "assessment_date", "days_from_start",
+        r=pl.col("overall_response").replace_strict(RANK, default=_OTHER, return_dtype=pl.Int8),
     )
+    df = _sorted_by_subject_date(df).with_columns(start=starts(pl.col("subject_id")))
+    r = pl.col("r")
     # Up to and including the first PD (admiralonco ANL02FL; spec §4a).
-    df = df.filter((resp == PD).cum_sum().shift(1, fill_value=0).over("subject_id") == 0)
-    s = (pl.col("subject_id") != pl.col("subject_id").shift(1)).fill_null(True).cum_sum()
-    df = df.with_columns(i=pl.int_range(pl.len(), dtype=pl.Int64), s=s.cast(pl.Int64))
+    df = df.filter(_within_subject_before(r == _R_PD) == 0)
     idx = pl.col("i")
     df = df.with_columns(
+        i=pl.int_range(pl.len(), dtype=pl.Int64), s=pl.col("start").cum_sum().cast(pl.Int64)
+    ).with_columns(
         key=pl.col("s") * _KEY_STRIDE + pl.col("days_from_start").cast(pl.Int64),
-        cum_ne=(resp == NE).cum_sum(),
-        cum_bad_CR=(~resp.is_in([CR, NE])).cum_sum(),
-        cum_bad_PR=(~resp.is_in([CR, PR, NE])).cum_sum(),
-        last_pr=pl.when(resp == PR).then(idx).forward_fill(),
-        next_cr=pl.when(resp == CR).then(idx).backward_fill().shift(-1),
-        cr_before=(resp == CR).cum_sum().shift(1, fill_value=0).over("subject_id"),
+        cum_ne=(r == _R_NE).cum_sum(),
+        cum_bad_0=(~r.is_in([_R_CR, _R_NE])).cum_sum(),
+        cum_bad_1=(~r.is_in([_R_CR, _R_PR, _R_NE])).cum_sum(),
+        last_pr=pl.when(r == _R_PR).then(idx).forward_fill(),
+        next_cr=pl.when(r == _R_CR).then(idx).backward_fill().shift(-1),
+        crpr=(r == _R_PR) & (_within_subject_before(r == _R_CR) > 0),
     )
-    cr_ok = _confirmed(df, CR, [CR], c, no_pr_after_cr=False)
-    pr_ok = _confirmed(df, PR, [CR, PR], c, no_pr_after_cr=True)
+    cr_ok = _confirmed(df, _R_CR, [_R_CR], c, no_pr_after_cr=False)
+    pr_ok = _confirmed(df, _R_PR, [_R_CR, _R_PR], c, no_pr_after_cr=True)
     late = pl.col("days_from_start") >= c.sd_min_days
-    stable = MR if (c.criteria == "WHO" and c.minor_response) else SD
+    stable = _R_MR if (c.criteria == "WHO" and c.minor_response) else _R_SD
     tail = (
-        pl.when(late & resp.is_in([CR, PR, MR]))
-        .then(pl.lit(stable))
-        .when(late & resp.is_in([SD, NON_CR_NON_PD]))
-        .then(resp)
-        .when(resp == PD)
-        .then(pl.lit(PD))
-        .otherwise(pl.lit(NE))
+        pl.when(late & r.is_in([_R_CR, _R_PR, _R_MR]))
+        .then(pl.lit(stable, pl.Int8))
+        .when(late & r.is_in([_R_SD, _R_NON]))
+        .then(r)
+        .when(r == _R_PD)
+        .then(pl.lit(_R_PD, pl.Int8))
+        .otherwise(pl.lit(_R_NE, pl.Int8))
     )
-    df = df.with_columns(cr_ok=cr_ok, pr_ok=pr_ok).with_columns(
-        u_class=pl.when(resp.is_in([CR, PR])).then(resp).otherwise(tail),
-        c_class=pl.when(pl.col("cr_ok")).then(pl.lit(CR)).when(pl.col("pr_ok")).then(pl.lit(PR))
-        .otherwise(tail),
-    ).with_columns(u_rank=_rank(pl.col("u_class")), c_rank=_rank(pl.col("c_class")))
+    df = df.with_columns(
+        u_rank=pl.when(r.is_in([_R_CR, _R_PR])).then(r).otherwise(tail),
+        c_rank=pl.when(cr_ok).then(pl.lit(_R_CR, pl.Int8)).when(pr_ok)
+        .then(pl.lit(_R_PR, pl.Int8)).otherwise(tail),
+    )
     date = pl.col("assessment_date")
-    issue_rows = (resp == PR) & (pl.col("cr_before") > 0)
-    out = df.group_by("subject_id").agg(
-        u_rank=pl.col("u_rank").min(),
-        c_rank=pl.col("c_rank").min(),
-        bor_date=date.filter(pl.col("u_rank") == pl.col("u_rank").min()).min(),
-        bor_confirmed_date=date.filter(pl.col("c_rank") == pl.col("c_rank").min()).min(),
-        first_response_date=date.filter(resp.is_in([CR, PR])).min(),
-        first_confirmed_response_date=date.filter(pl.col("c_class").is_in([CR, PR])).min(),
-        progression_date=date.filter(resp == PD).min(),
+    out = df.group_by(pl.col("s").set_sorted()).agg(
+        pl.col("subject_id").first(),
+        u=_pack(pl.col("u_rank"), date).min(),
+        c=_pack(pl.col("c_rank"), date).min(),
+        first_response_date=pl.when(r.is_in([_R_CR, _R_PR])).then(date).min(),
+        first_confirmed_response_date=pl.when(pl.col("c_rank") <= _R_PR).then(date).min(),
+        progression_date=pl.when(r == _R_PD).then(date).min(),
         last_assessment_date=date.max(),
-        n_adequate=(resp != NE).sum(),
-        first_cr_date=date.filter(resp == CR).min(),
-        crpr_date=date.filter(issue_rows).min(),
+        n_adequate=(r != _R_NE).sum(),
+        first_cr_date=pl.when(r == _R_CR).then(date).min(),
+        crpr_date=pl.when(pl.col("crpr")).then(date).min(),
     )
     codes = {rank: code for code, rank in RANK.items()}
     return out.with_columns(
-        bor=pl.col("u_rank").replace_strict(codes, return_dtype=pl.String),
-        bor_confirmed=pl.col("c_rank").replace_strict(codes, return_dtype=pl.String),
+        bor=(pl.col("u") // _DAY_SPAN).replace_strict(codes, return_dtype=pl.String),
+        bor_date=_unpack_date(pl.col("u")),
+        bor_confirmed=(pl.col("c") // _DAY_SPAN).replace_strict(codes, return_dtype=pl.String),
+        bor_confirmed_date=_unpack_date(pl.col("c")),
         crpr_issue=pl.when(pl.col("crpr_date").is_not_null()).then(
             pl.format("CR on {} followed by PR on {} (data issue, not recoded)",
                       pl.col("first_cr_date"), pl.col("crpr_date"))

@@ -13,9 +13,13 @@ otherwise from the non-target / new lesion measurements.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
+import numpy as np
 import polars as pl
 
 from radiotrial.criteria.response.options import ResponseConfig
+from radiotrial.criteria.response.segments import any_in, broadcast, prior_min, starts
 from radiotrial.criteria.response.timepoint import CR, NE, NON_CR_NON_PD, increase_reaches
 
 _MEASUREMENT_COLUMNS = (
@@ -31,6 +35,10 @@ _MEASUREMENT_COLUMNS = (
 
 def lesion_value_expr(config: ResponseConfig) -> pl.Expr:
     """Value of one lesion measurement under the chosen criteria (mm2 for WHO, mm for RECIST)."""
+    return _value_expr(config, pl.col("nodal"))
+
+
+def _value_expr(config: ResponseConfig, nodal: pl.Expr) -> pl.Expr:
     c = config
     state = pl.col("state")
     ld, perp, sa = pl.col("longest_diameter"), pl.col("perpendicular_diameter"), pl.col("short_axis")
@@ -39,7 +47,7 @@ def lesion_value_expr(config: ResponseConfig) -> pl.Expr:
         present = pl.when(perp.is_not_null()).then(ld * perp).otherwise(one_d)
         small = c.too_small_mm**2
     elif c.criteria == "RECIST1.1":
-        present = pl.when(pl.col("nodal")).then(pl.coalesce(sa, perp)).otherwise(ld)
+        present = pl.when(nodal).then(pl.coalesce(sa, perp)).otherwise(ld)
         small = c.too_small_mm
     else:
         present = ld
@@ -69,6 +77,17 @@ def _measurements(measurement: pl.DataFrame) -> pl.DataFrame:
     return measurement.select(_MEASUREMENT_COLUMNS)
 
 
+_DAY_SPAN = 1 << 32  # Date is Int32 days since 1970; shifted into [0, 2**32) below a code
+_DAY_OFFSET = 1 << 31
+_CHUNK_ROWS = 1 << 22  # lesion rows per chunk of whole subjects (bounds temporary memory)
+
+
+def _day_key(code: pl.Expr, date: str = "assessment_date") -> pl.Expr:
+    """One Int64 sort/group key ordering by a non-negative integer ``code``, then by date."""
+    day = pl.col(date).cast(pl.Int32).cast(pl.Int64) + _DAY_OFFSET
+    return code.cast(pl.Int64) * _DAY_SPAN + day
+
+
 def target_sums(
     targets: pl.DataFrame,
     measurement: pl.DataFrame,
@@ -81,50 +100,135 @@ def target_sums(
     documented measurement columns. ``dates``: subject_id, assessment_date, baseline_date (one row
     per subject and date; the grid of time points).
 
-    Returns subject_id, assessment_date, n_targets, n_measured, measured_sum, sum (null unless
-    complete), complete, all_gone, any_lesion_pd, baseline_sum, nadir_prior. Targets not measured
-    at baseline are dropped (they were never valid targets; reported by :func:`target_issues`).
+    Returns subject_id, assessment_date, n_targets, n_measured, measured_sum, all_gone,
+    any_lesion_pd, complete, sum (null unless complete), baseline_sum, nadir_prior. Targets not
+    measured at baseline are dropped (they were never valid targets; reported by
+    :func:`target_issues`).
+
+    Sort-based: targets get dense codes in (subject, lesion) order, the measured rows are sorted
+    once by (lesion code, date), and per-lesion / per-subject scans run on those sorted segments
+    (:mod:`.segments`); a grid cell without a measurement row counts as not measured. One
+    measurement row per subject, lesion and date is assumed (the store's record key).
     """
+    return _target_sums(targets, measurement, dates, config, restricted=False)
+
+
+def _target_sums(
+    targets: pl.DataFrame,
+    measurement: pl.DataFrame,
+    dates: pl.DataFrame,
+    config: ResponseConfig,
+    restricted: bool,
+) -> pl.DataFrame:
     c = config
-    meas = _measurements(measurement)
-    grid = dates.join(targets.select("subject_id", "lesion_id", "nodal"), on="subject_id")
-    grid = grid.join(meas, on=["subject_id", "lesion_id", "assessment_date"], how="left")
-    grid = grid.with_columns(value=lesion_value_expr(c)).drop(
-        "longest_diameter", "perpendicular_diameter", "short_axis", "state"
+    date, base_date = pl.col("assessment_date"), pl.col("baseline_date")
+    # Subjects with a baseline time point; target lesions coded in (subject, lesion) order.
+    base = dates.filter(date == base_date).select("subject_id", "baseline_date")
+    tx = (
+        targets.select("subject_id", "lesion_id", "nodal")
+        .sort("subject_id", "lesion_id")
+        .with_columns(t=pl.int_range(pl.len(), dtype=pl.Int64),
+                      s=starts(pl.col("subject_id")).cum_sum().cast(pl.Int64))
+        .join(base, on="subject_id", how="inner", maintain_order="left")
     )
-    base_vals = grid.filter(pl.col("assessment_date") == pl.col("baseline_date")).select(
-        "subject_id", "lesion_id", lesion_baseline=pl.col("value")
+    # Lesion values before the join (both variants where RECIST 1.1 depends on nodal status).
+    if c.criteria == "RECIST1.1":
+        values = {"v_plain": _value_expr(c, pl.lit(False)), "v_node": _value_expr(c, pl.lit(True))}
+        value = pl.when(pl.col("nodal")).then(pl.col("v_node")).otherwise(pl.col("v_plain"))
+    else:
+        values = {"v_plain": _value_expr(c, pl.lit(False))}
+        value = pl.col("v_plain")
+    keep = ["nodal"] if c.criteria == "RECIST1.1" else []
+    # phase: -1 before, 0 at, 1 after the subject's baseline date.
+    phase = (date > base_date).cast(pl.Int8) - (date < base_date).cast(pl.Int8)
+    les = (
+        measurement.lazy()
+        .select("subject_id", "lesion_id", "assessment_date", **values)
+        .join(tx.lazy(), on=["subject_id", "lesion_id"], how="inner")
+        .select(*keep, key=_day_key(pl.col("t")), day_key=_day_key(pl.col("s")), phase=phase,
+                value=value)
+        .sort("key")
+        .collect()
     )
-    grid = grid.join(base_vals, on=["subject_id", "lesion_id"], how="inner").filter(
-        pl.col("lesion_baseline").is_not_null()
+    # Lesion segments: equal t = key >> 32, dates ascending within; whole-subject row chunks
+    # bound the temporaries of the per-lesion rules (a Python loop over a handful of row ranges,
+    # not over rows or subjects); a subject x date cell never spans two chunks.
+    lesion = les["key"].to_numpy() >> 32
+    start = np.ones(lesion.size, dtype=bool)
+    np.not_equal(lesion[1:], lesion[:-1], out=start[1:])
+    les = les.drop("key").with_columns(start=pl.Series(start))
+    subject = les["day_key"].to_numpy() >> 32
+    bounds = [*np.searchsorted(subject, subject[::_CHUNK_ROWS], "left").tolist(), les.height]
+    del lesion, start, subject
+    cells = pl.concat(
+        [_lesion_cells(les.slice(lo, hi - lo), c) for lo, hi in pairwise(bounds)]
+        or [_lesion_cells(les, c)]
     )
-    grid = grid.sort("subject_id", "lesion_id", "assessment_date")
-    on_study = pl.when(pl.col("assessment_date") >= pl.col("baseline_date")).then(pl.col("value"))
+    del les
+    # Per subject x date grid (every date of the subject, measured or not), sorted by day_key.
+    subj = tx.select("subject_id", "s", "baseline_date").unique("s", keep="first")
+    grid = (
+        dates.lazy().select("subject_id", "assessment_date")
+        .join(subj.lazy(), on="subject_id", how="inner")
+        .with_columns(day_key=_day_key(pl.col("s")))
+        .join(cells.lazy(), on="day_key", how="left")
+        .sort("day_key")
+        .collect()
+    )
+    if not restricted and grid["n_measured"].is_not_null().sum() != cells.height:
+        # Some measurements lie off the date grid: drop them first (they never count).
+        on_grid = measurement.join(dates.select("subject_id", "assessment_date"),
+                                   on=["subject_id", "assessment_date"], how="semi")
+        return _target_sums(targets, on_grid, dates, c, restricted=True)
+    at_base = date == base_date
     grid = grid.with_columns(
-        lesion_nadir=on_study.cum_min().forward_fill().shift(1).over("subject_id", "lesion_id"),
-        gone=lesion_gone_expr(c),
+        start=starts(pl.col("s")),
+        n_measured=pl.col("n_measured").fill_null(0),
+        measured_sum=pl.col("measured_sum").fill_null(0.0),
+        n_gone=pl.col("n_gone").fill_null(0),
+        any_lesion_pd=pl.col("any_lesion_pd").fill_null(False),
     )
-    ref = pl.col("lesion_nadir") if c.pd_reference == "nadir" else pl.col("lesion_baseline")
-    grid = grid.with_columns(
-        lesion_pd=(pl.col("assessment_date") > pl.col("baseline_date"))
-        & increase_reaches(pl.col("value"), ref, c.pd_threshold_pct, 0.0).fill_null(False)
+    # Every valid target is measured at baseline, so n_measured there is the number of targets.
+    grid = grid.with_columns(n_targets=broadcast("n_measured", at_base, "start"))
+    grid = grid.filter(pl.col("n_targets") > 0).with_columns(
+        complete=pl.col("n_measured") == pl.col("n_targets"),
+        all_gone=pl.col("n_gone") == pl.col("n_targets"),
     )
-    sums = grid.group_by("subject_id", "assessment_date", "baseline_date").agg(
-        n_targets=pl.len(),
+    grid = grid.with_columns(sum=pl.when(pl.col("complete")).then(pl.col("measured_sum")))
+    grid = grid.with_columns(baseline_sum=broadcast("sum", at_base, "start"))
+    counted = grid.select(pl.when(date >= base_date).then(pl.col("sum"))).to_series()
+    grid = grid.with_columns(nadir_prior=prior_min(counted, grid["start"]))
+    return grid.select(
+        "subject_id", "assessment_date", "n_targets", "n_measured", "measured_sum", "all_gone",
+        "any_lesion_pd", "complete", "sum", "baseline_sum", "nadir_prior",
+    )
+
+
+def _lesion_cells(les: pl.DataFrame, c: ResponseConfig) -> pl.DataFrame:
+    """Per subject x date cell: measured count and sum, gone count, any per-lesion PD.
+
+    ``les``: start, day_key, phase, value[, nodal], sorted by lesion then date (whole subjects).
+    Lesions without a baseline value are not valid targets and are dropped here.
+    """
+    phase = pl.col("phase")
+    at_base = phase == 0
+    valid = les.select(any_in(at_base & pl.col("value").is_not_null(), "start")).to_series()
+    if not valid.all():
+        les = les.filter(valid)
+    if c.pd_reference == "nadir":
+        on_study = les.select(pl.when(phase >= 0).then(pl.col("value"))).to_series()
+        ref = prior_min(on_study, les["start"])
+    else:
+        ref = les.select(broadcast("value", at_base, "start")).to_series()
+    les = les.with_columns(ref.alias("lesion_ref"))
+    lesion_pd = (phase > 0) & increase_reaches(
+        pl.col("value"), pl.col("lesion_ref"), c.pd_threshold_pct, 0.0).fill_null(False)
+    return les.group_by("day_key").agg(
         n_measured=pl.col("value").is_not_null().sum(),
         measured_sum=pl.col("value").sum(),
-        all_gone=pl.col("gone").all(),
-        any_lesion_pd=pl.col("lesion_pd").any(),
+        n_gone=lesion_gone_expr(c).sum(),
+        any_lesion_pd=lesion_pd.any(),
     )
-    sums = sums.with_columns(complete=pl.col("n_measured") == pl.col("n_targets"))
-    sums = sums.with_columns(sum=pl.when(pl.col("complete")).then(pl.col("measured_sum")))
-    sums = sums.sort("subject_id", "assessment_date")
-    at_base = pl.col("assessment_date") == pl.col("baseline_date")
-    counted = pl.when(pl.col("assessment_date") >= pl.col("baseline_date")).then(pl.col("sum"))
-    return sums.with_columns(
-        baseline_sum=pl.when(at_base).then(pl.col("sum")).max().over("subject_id"),
-        nadir_prior=counted.cum_min().forward_fill().shift(1).over("subject_id"),
-    ).drop("baseline_date")
 
 
 def target_issues(
