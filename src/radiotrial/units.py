@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from radiotrial.errors import InputError, Problem
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import polars as pl
 
 _COUNT_UNITS = {"10^9/L": 1.0, "10^3/uL": 1.0, "/mm3": 1e-3, "cells/uL": 1e-3}
@@ -67,6 +68,74 @@ def lab_factor(analyte: str, unit: str) -> float | None:
     return LAB_UNITS.get(analyte, {}).get(normalise_unit(unit))
 
 
+def lab_codes(
+    labs: pl.DataFrame,
+    *,
+    analyte: str = "analyte",
+    unit: str = "unit",
+    file: str | None = None,
+    row_offset: int = 2,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row analyte and unit codes and the factor table, vectorised; unknown pairs raise.
+
+    Returns ``(a_idx, u_idx, table)``: ``a_idx`` (uint8) indexes ``LAB_UNITS``, ``u_idx`` the
+    distinct unit spellings of ``labs``, and ``table[a_idx, u_idx]`` is each row's factor to the
+    analyte's canonical unit. Only the distinct spellings are normalised in Python (a handful);
+    rows are mapped through dense Enum codes, so no string join or per-row Python work is done.
+    Unknown analytes or units raise :class:`InputError` listing every offending row.
+    """
+    import numpy as np
+    import polars as pl
+
+    names = list(LAB_UNITS)
+    an = labs.get_column(analyte)
+    a_codes = an.cast(pl.String).cast(pl.Enum(names), strict=False).to_physical()
+    if a_codes.null_count():
+        a_codes = a_codes.fill_null(len(names))
+    a_idx = a_codes.cast(pl.UInt8).to_numpy()
+    text = labs.get_column(unit).cast(pl.String)
+    spellings = text.drop_nulls().unique(maintain_order=True).to_list()
+    table = np.full((len(names) + 1, len(spellings) + 1), np.nan)
+    for j, spelling in enumerate(spellings):
+        key = spelling.replace(" ", "").lower()  # same key as the former per-row string join
+        canon = _UNIT_ALIASES.get(key, spelling.strip())
+        for i, name in enumerate(names):
+            f = LAB_UNITS[name].get(canon)
+            if f is not None:
+                table[i, j] = f
+    if len(spellings) <= 1 and not text.null_count():
+        u_idx = np.zeros(len(text), dtype=np.uint8)
+    else:
+        u_codes = text.cast(pl.Enum(spellings)).to_physical()
+        if u_codes.null_count():
+            u_codes = u_codes.fill_null(len(spellings))
+        u_idx = u_codes.to_numpy()
+    if np.isnan(table[_present(a_idx, table.shape[0])][:, _present(u_idx, table.shape[1])]).any():
+        bad = np.flatnonzero(np.isnan(table[a_idx, u_idx]))
+    else:
+        bad = np.zeros(0, dtype=np.int64)
+    if bad.size:
+        problems = []
+        an_vals = an.gather(bad).to_list()
+        un_vals = labs.get_column(unit).gather(bad).to_list()
+        for idx, a_val, u_val in zip(bad.tolist(), an_vals, un_vals, strict=True):
+            if a_val not in LAB_UNITS:
+                reason = f"unknown analyte; known: {', '.join(LAB_UNITS)}"
+                problems.append(Problem(file, idx + row_offset, analyte, a_val, reason))
+            else:
+                reason = f"unknown unit for {a_val}; allowed: {', '.join(LAB_UNITS[a_val])}"
+                problems.append(Problem(file, idx + row_offset, unit, u_val, reason))
+        raise InputError(problems, summary=f"{len(problems)} lab row(s) with unknown analyte or unit")
+    return a_idx, u_idx, table
+
+
+def _present(codes: np.ndarray, size: int) -> np.ndarray:
+    """Boolean mask of the codes in ``range(size)`` that occur in ``codes`` (one counting pass)."""
+    import numpy as np
+
+    return np.bincount(codes, minlength=size)[:size] > 0
+
+
 def convert_labs(
     labs: pl.DataFrame,
     *,
@@ -84,47 +153,23 @@ def convert_labs(
     raise :class:`InputError` listing every offending row (``row_offset`` maps row index 0 to the
     spreadsheet row number; 2 = first data row under a header).
     """
+    import numpy as np
     import polars as pl
 
-    pairs = [(a, u, f) for a, units in LAB_UNITS.items() for u, f in units.items()]
-    table = pl.DataFrame(
-        {"__a": [p[0] for p in pairs], "__u": [p[1] for p in pairs], "__f": [p[2] for p in pairs]},
-        schema={"__a": pl.String, "__u": pl.String, "__f": pl.Float64},
-    )
-    aliases = pl.DataFrame(
-        {"__key": list(_UNIT_ALIASES), "__canon": list(_UNIT_ALIASES.values())},
-        schema={"__key": pl.String, "__canon": pl.String},
-    )
-    work = labs.with_row_index("__row").with_columns(
-        pl.col(unit).cast(pl.String).str.replace_all(" ", "").str.to_lowercase().alias("__key")
-    )
-    work = work.join(aliases, on="__key", how="left").with_columns(
-        pl.coalesce(pl.col("__canon"), pl.col(unit).cast(pl.String).str.strip_chars()).alias("__u")
-    )
-    work = work.join(table, left_on=[analyte, "__u"], right_on=["__a", "__u"], how="left")
-    bad = work.filter(pl.col("__f").is_null()).sort("__row")
-    if bad.height:
-        problems = []
-        for r in bad.select("__row", analyte, unit).iter_rows():
-            idx, an, un = r
-            if an not in LAB_UNITS:
-                reason = f"unknown analyte; known: {', '.join(LAB_UNITS)}"
-                problems.append(Problem(file, idx + row_offset, analyte, an, reason))
-            else:
-                reason = f"unknown unit for {an}; allowed: {', '.join(LAB_UNITS[an])}"
-                problems.append(Problem(file, idx + row_offset, unit, un, reason))
-        raise InputError(problems, summary=f"{len(problems)} lab row(s) with unknown analyte or unit")
-    canon = pl.DataFrame(
-        {"__a": list(LAB_CANONICAL), "__cu": list(LAB_CANONICAL.values())},
-        schema={"__a": pl.String, "__cu": pl.String},
-    )
-    work = work.join(canon, left_on=analyte, right_on="__a", how="left")
+    a_idx, u_idx, table = lab_codes(labs, analyte=analyte, unit=unit, file=file, row_offset=row_offset)
+    canon = pl.Series(unit, list(LAB_CANONICAL.values()), dtype=pl.String)
     cols = [c for c in (value, *scaled) if c in labs.columns]
-    work = work.with_columns(
-        [scale(pl.col(c).cast(pl.Float64), pl.col("__f")).alias(c) for c in cols]
-        + [pl.col("__cu").alias(unit)]
-    )
-    return work.sort("__row").select(labs.columns)
+    used = table[_present(a_idx, table.shape[0])][:, _present(u_idx, table.shape[1])]
+    if np.all(used == 1.0):
+        scaled_cols = [pl.col(c).cast(pl.Float64) for c in cols]
+    else:
+        # scale(): v / (1/f) when f < 1, else v * f; as (v * mul) / div, exact as mul or div is 1
+        factor = table[a_idx, u_idx]
+        below = factor < 1.0
+        mul = pl.Series("__mul", np.where(below, 1.0, factor))
+        div = pl.Series("__div", np.where(below, 1.0 / factor, 1.0))
+        scaled_cols = [(pl.col(c).cast(pl.Float64) * pl.lit(mul) / pl.lit(div)).alias(c) for c in cols]
+    return labs.with_columns([*scaled_cols, canon.gather(a_idx).alias(unit)])
 
 
 def scale(values: pl.Expr, factor: pl.Expr) -> pl.Expr:
