@@ -139,15 +139,6 @@ def test_lab_toxicity_with_real_grader_end_to_end():
     assert not held(r, "toxicity")
 
 
-def test_no_grader_is_not_checked_but_not_a_hold(monkeypatch):
-    from radiotrial.protocol import _engines
-
-    monkeypatch.setattr(_engines, "toxicity_grader", lambda: None)
-    r = check_readiness(treated(), ProtocolConfig(), "S01", day(56))
-    tox = [c for c in r.checks if c.name == "toxicity"]
-    assert tox[0].status == "not checked" and r.ready
-
-
 def test_progression_documented():
     f = treated()
     f["tumour_assessment"] = assessments([("S01", day(-20), "PD"), ("S01", day(50), "PD")])

@@ -37,18 +37,9 @@ def example_folder() -> Path:
 
 def _import_study(folder: Path, db: Path) -> Any:
     """Import ``folder`` into a new SQLite database at ``db`` with the storage layer."""
-    import importlib
+    from radiotrial.study.importer import import_study
 
-    for mod, name in (("radiotrial.study.importer", "import_study"),
-                      ("radiotrial.study.load", "import_study"),
-                      ("radiotrial.store.importer", "import_study"),
-                      ("radiotrial.study", "import_study")):
-        try:
-            fn = getattr(importlib.import_module(mod), name)
-        except (ImportError, AttributeError):
-            continue
-        return fn(folder, str(db))
-    raise RadiotrialError("the study importer is not available in this installation")
+    return import_study(folder, str(db))
 
 
 def _load(db: str) -> Any:

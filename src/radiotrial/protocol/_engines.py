@@ -25,12 +25,9 @@ DoseChecker = Callable[[Mapping[str, pl.DataFrame], str, float, Any],
                        list[tuple[bool | None, str]]]
 
 
-def toxicity_grader() -> Grader | None:
-    """The toxicity engine's ``grade_labs`` as a :data:`Grader`, or None when not installed."""
-    try:
-        from radiotrial.criteria.toxicity import grade_labs
-    except ImportError:  # pragma: no cover - engine absent
-        return None
+def toxicity_grader() -> Grader:
+    """The toxicity engine's ``grade_labs`` as a :data:`Grader` (imported on first use)."""
+    from radiotrial.criteria.toxicity import grade_labs
 
     def grade(labs: pl.DataFrame, criteria: str, treatment_start: pl.DataFrame,
               config: Any) -> pl.DataFrame:
@@ -39,12 +36,9 @@ def toxicity_grader() -> Grader | None:
     return grade
 
 
-def dose_checker() -> DoseChecker | None:
-    """The dosimetry engine's planned-cycle check as a :data:`DoseChecker`, or None."""
-    try:
-        from radiotrial.physics import derive_dosimetry, planned_cycle_check
-    except ImportError:  # pragma: no cover - engine absent
-        return None
+def dose_checker() -> DoseChecker:
+    """The dosimetry engine's planned-cycle check as a :data:`DoseChecker` (imported on first use)."""
+    from radiotrial.physics import derive_dosimetry, planned_cycle_check
 
     def check(frames: Mapping[str, pl.DataFrame], subject_id: str, planned_gbq: float,
               dosimetry_config: Any) -> list[tuple[bool | None, str]]:

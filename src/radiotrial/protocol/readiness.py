@@ -258,10 +258,6 @@ def _toxicity_checks(frames: Mapping[str, Any], subject_id: str, on: date, cfg: 
         pl.col("value").is_not_null()
         & (pl.col("instant").dt.date() >= on - timedelta(days=rt.lab_within_days))
     ).sort("instant").group_by("analyte", maintain_order=True).agg(pl.all().last())
-    if grade_fn is None:
-        out.append(Check("toxicity", NOT_CHECKED,
-                         "lab toxicity not graded (toxicity engine not available)"))
-        return out
     if recent.height:
         criteria = getattr(toxicity_config, "criteria", None) or "ctcae-v5"
         adm = _subset(frames, "administration", subject_id)
@@ -308,10 +304,6 @@ def _dose_checks(frames: Mapping[str, Any], subject_id: str, cfg: ProtocolConfig
     if planned is None:
         out.append(Check("dose", HOLD if required else NOT_CHECKED,
                          "no planned activity given: cumulative dose and BED not checked"))
-        return out
-    if fn is None:
-        out.append(Check("dose", HOLD if required else NOT_CHECKED,
-                         "dosimetry engine not available: cumulative dose and BED not checked"))
         return out
     # the subject's own rows with every original column (the dose models need them all)
     sub = {k: v.filter(pl.col("subject_id") == subject_id) if "subject_id" in v.columns else v

@@ -46,7 +46,7 @@ def default_user() -> str:
         return user
     try:
         return getpass.getuser()
-    except Exception:  # no login name (containers)
+    except (OSError, KeyError):  # no login name (containers without a passwd entry)
         return "unknown"
 
 

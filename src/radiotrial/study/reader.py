@@ -140,7 +140,7 @@ def _read_workbook(path: Path) -> tuple[dict[str, pl.DataFrame], list[Problem]]:
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - openpyxl/zipfile raise many types for a bad file
         return {}, [Problem(path.name, None, None, None, f"cannot open workbook: {exc}")]
     tables: dict[str, pl.DataFrame] = {}
     problems: list[Problem] = []
