@@ -48,10 +48,6 @@ def _ci(lo: float | None, hi: float | None, digits: int = 0) -> str:
     return "—" if lo is None or hi is None else f"{lo:.{digits}f}–{hi:.{digits}f}"
 
 
-def _kv(model: Any) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in model.model_dump(mode="json").items())
-
-
 def _view(df: pl.DataFrame, caption: str, header: list[str] | None = None,
           num: tuple[int, ...] = (), note: str | None = None) -> dict[str, Any]:
     rows = [["" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v)) for v in r]
@@ -83,6 +79,25 @@ def numbers(datasets: Any, os_fit: dict[str, Any] | None,
         os_median_months=None if os_fit is None else os_fit["median"],
         os_n=0 if os_fit is None else os_fit["n"],
     )
+
+
+def _marker_rule(m: Any) -> str:
+    """The marker response rule in words (from ``MarkerConfig``)."""
+    which = ", ".join(m.markers) if m.markers else "any recorded marker"
+    size = {"decrease_50": "a decrease of at least 50 %", "any_decrease": "any decrease",
+            "custom": f"a decrease of at least {m.threshold_pct:g} %" if m.threshold_pct
+            else "a decrease"}[m.rule]
+    pick = ("the marker with the largest decrease" if m.selection == "best"
+            else "the first evaluable marker in protocol order")
+    return (f"Marker response: {size} from baseline ({which}; {pick}), among patients whose "
+            "baseline value exceeded the upper limit of normal.")
+
+
+def _clinical_rule(c: Any) -> str:
+    """The clinical improvement rule in words (from ``ClinicalConfig``)."""
+    ps = (f" or an ECOG performance status at least {c.ps_improvement_points} point(s) better "
+          "than baseline" if c.performance_status_counts else "")
+    return f"Clinical improvement: improved symptoms at any post-baseline visit{ps}."
 
 
 def _activity(adex: pl.DataFrame) -> str:
@@ -168,8 +183,7 @@ def build_report(datasets: Any, loaded: Any, options: ReportOptions | None = Non
         "rows": [[r["outcome"], f"{r['n']} / {r['N']} ({_f(r['percent'])})",
                   _ci(r["ci_lower"], r["ci_upper"]), r["denominator"]]
                  for r in bc.iter_rows(named=True)],
-        "note": "Marker rule: " + _kv(config.markers) + ". Clinical rule: "
-                + _kv(config.clinical) + "."}
+        "note": _marker_rule(config.markers) + " " + _clinical_rule(config.clinical)}
 
     tox = tab.toxicity(datasets.adtox, n_safety)
     data["toxicity"] = tox
