@@ -30,3 +30,12 @@ def test_cli_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_every_command_has_a_help_panel():
+    """`radiotrial --help` groups every command; a new command must be given a panel."""
+    from radiotrial.cli.main import PANELS
+
+    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert names - set(PANELS) == set()
+    assert all(c.rich_help_panel for c in app.registered_commands)

@@ -74,7 +74,7 @@ def _main(
 PANELS = {
     "demo": "Start here",
     "import": "Study data", "export": "Study data", "template": "Study data",
-    "edit": "Study data", "audit": "Study data",
+    "add": "Study data", "edit": "Study data", "audit": "Study data",
     "eligibility": "Protocol", "schedule": "Protocol", "ready": "Protocol",
     "derive": "Analyse", "report": "Analyse",
     "km": "Tools for files outside a study", "grade": "Tools for files outside a study",
