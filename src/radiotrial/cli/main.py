@@ -84,10 +84,19 @@ PANELS = {
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
+
+def command_name(info: typer.models.CommandInfo | typer.models.TyperInfo) -> str | None:
+    """The name a registered command or group has on the command line."""
+    if info.name:
+        return info.name
+    if isinstance(info, typer.models.TyperInfo) and info.typer_instance is not None:
+        return info.typer_instance.info.name
+    return info.callback.__name__.replace("_", "-") if info.callback else None
+
+
 for _info in (*app.registered_commands, *app.registered_groups):
-    _cmd_name = _info.name or (_info.callback.__name__ if _info.callback else None)
-    if _cmd_name in PANELS:
-        _info.rich_help_panel = PANELS[_cmd_name]
+    if command_name(_info) in PANELS:
+        _info.rich_help_panel = PANELS[command_name(_info)]
 
 
 def run() -> None:
