@@ -1,6 +1,7 @@
 """The results paragraph follows the abstract's style and adapts to the numbers."""
 
 import pytest
+from _abstract import ABSTRACT_RESULTS
 
 from radiotrial.report.narrative import (
     NarrativeNumbers,
@@ -10,15 +11,7 @@ from radiotrial.report.narrative import (
     results_paragraph,
 )
 
-ABSTRACT = (
-    "Partial response to treatment was achieved in three (16%) of 19 patients, and stable "
-    "disease was achieved in 12 (63%). Four (21%) of 19 patients had continued disease "
-    "progression. Clinical improvement was reported by 14 (61%) of the 23 patients, and a "
-    "reduction in biologic marker levels was observed in nine (60%) of 15 patients. Reversible "
-    "hematologic toxicity (National Cancer Institute common toxicity criteria grade > 2) "
-    "occurred in three patients. The 1-year survival rate was 63% (median survival time, 15 "
-    "months)."
-)
+ABSTRACT = ABSTRACT_RESULTS
 
 
 def _abstract_numbers(**change):

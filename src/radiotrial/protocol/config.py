@@ -9,6 +9,7 @@ the usual PRRT practice cited at the field, and is a study choice to be set in `
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -35,8 +36,9 @@ class _Rule(BaseModel):
     #: Criterion name shown in results; defaults to one derived from the rule.
     name: str | None = None
 
-    def default_name(self) -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def default_name(self) -> str:
+        """The criterion name used when the rule gives none (e.g. ``PLAT >= 100 10^9/L``)."""
 
     @model_validator(mode="after")
     def _fill_name(self) -> _Rule:
@@ -123,18 +125,16 @@ class AgeRule(_Rule):
         return "age"
 
 
-class LabRule(_Rule):
-    """Last lab value of ``analyte`` within ``within_days`` before the reference date compared
-    with a threshold, in the analyte's canonical unit (docs/import-format.md).
+class LabThreshold(BaseModel):
+    """A lab value compared with a threshold in the analyte's canonical unit
+    (docs/import-format.md); used as is for retreatment, and by :class:`LabRule` for entry.
 
     ``relative_to="uln"`` / ``"lln"`` multiplies the threshold by the row's own ULN / LLN
-    (a missing ULN/LLN makes the criterion not assessable unless ``fallback_limit`` is set).
-    The window is
-    [reference date - within_days, reference instant] so that a sample taken after the first
-    administration on the same day is not used.
+    (a missing ULN/LLN makes the check not assessable unless ``fallback_limit`` is set).
     """
 
-    kind: Literal["lab"] = "lab"
+    model_config = ConfigDict(extra="forbid")
+
     analyte: Literal["HGB", "WBC", "NEUT", "LYMPH", "PLAT", "ALT", "AST", "ALP", "GGT", "BILI",
                      "CREAT"]
     op: Literal[">=", "<=", ">", "<"]
@@ -143,12 +143,26 @@ class LabRule(_Rule):
     #: ULN/LLN (canonical unit) used when the lab row has none; ``None`` (default): such a
     #: value is not assessable, since reference ranges are laboratory-specific.
     fallback_limit: float | None = Field(None, gt=0)
-    within_days: int = Field(28, ge=0)
 
-    def default_name(self) -> str:
+    def label(self) -> str:
         unit = {"absolute": CANONICAL_LAB_UNITS[self.analyte], "uln": "x ULN",
                 "lln": "x LLN"}[self.relative_to]
         return f"{self.analyte} {self.op} {self.threshold:g} {unit}"
+
+
+class LabRule(_Rule, LabThreshold):
+    """Entry criterion: the last lab value of ``analyte`` within ``within_days`` before the
+    reference date compared with a threshold (see :class:`LabThreshold`).
+
+    The window is [reference date - within_days, reference instant] so that a sample taken
+    after the first administration on the same day is not used.
+    """
+
+    kind: Literal["lab"] = "lab"
+    within_days: int = Field(28, ge=0)
+
+    def default_name(self) -> str:
+        return self.label()
 
 
 class PerformanceStatusRule(_Rule):
@@ -228,25 +242,6 @@ class EligibilityConfig(BaseModel):
         if dup:
             raise ValueError(f"eligibility rule names must be unique; repeated: {dup}")
         return self
-
-
-class LabThreshold(BaseModel):
-    """A retreatment lab threshold (canonical units; ``relative_to`` as in :class:`LabRule`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    analyte: Literal["HGB", "WBC", "NEUT", "LYMPH", "PLAT", "ALT", "AST", "ALP", "GGT", "BILI",
-                     "CREAT"]
-    op: Literal[">=", "<=", ">", "<"]
-    threshold: float
-    relative_to: Literal["absolute", "uln", "lln"] = "absolute"
-    #: as :attr:`LabRule.fallback_limit`
-    fallback_limit: float | None = Field(None, gt=0)
-
-    def label(self) -> str:
-        unit = {"absolute": CANONICAL_LAB_UNITS[self.analyte], "uln": "x ULN",
-                "lln": "x LLN"}[self.relative_to]
-        return f"{self.analyte} {self.op} {self.threshold:g} {unit}"
 
 
 class RetreatmentConfig(BaseModel):
