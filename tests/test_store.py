@@ -26,10 +26,10 @@ def test_migrations_match_schema(tmp_path):
 def test_foreign_keys_enforced(tmp_path):
     from sqlalchemy.exc import IntegrityError
 
-    with StudyStore(str(tmp_path / "f.db")) as store, pytest.raises(IntegrityError):
-        with store.transaction() as conn:
-            conn.execute(text("insert into lesion (subject_id, lesion_id, organ, role, nodal) "
-                              "values ('nobody', 'T01', 'liver', 'target', 0)"))
+    with (StudyStore(str(tmp_path / "f.db")) as store, pytest.raises(IntegrityError),
+          store.transaction() as conn):
+        conn.execute(text("insert into lesion (subject_id, lesion_id, organ, role, nodal) "
+                          "values ('nobody', 'T01', 'liver', 'target', 0)"))
 
 
 def test_missing_database_is_refused_for_reading(tmp_path):
