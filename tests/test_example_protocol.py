@@ -6,7 +6,8 @@ dates (administration.csv ``admin_instant`` = local morning, same UTC date; tumo
 clinical.csv, lab.csv, marker.csv, follow_up.csv). The protocol is study.yaml + the defaults of
 ``ProtocolConfig``: cycles every 56 ± 7 days after the previous cycle, at most 4; the assessment
 of cycle k is a tumour assessment 56..84 days after it (tumour imaging only counts); a next cycle
-more than 56 days past its window means "cycles stopped"; after treatment ends a follow-up visit
+more than 56 days past its window means "cycles stopped" unless disposition.csv records the
+end of treatment (then "off: <reason>" from its date; an end of study closes everything); after treatment ends a follow-up visit
 is due 90 ± 14 days after the last contact (any dated record, last_known_alive_date included).
 Status: planned before the window, due inside it, overdue after it (days counted from the
 window's last day). Only records dated on or before the as-of date exist for the worklist.
@@ -68,15 +69,10 @@ WORKLIST_2002_10_01 = [
      None),
     # 010: cycle 3 on 2002-08-01 -> cycle 4 planned 2002-09-26 (+-7: 09-19..10-03) -> due
     ("LAN-01-010", "cycle 4", "2002-09-26", "2002-09-19", "2002-10-03", "due", None),
-    # 011 (withdrew consent; no record after 2002-06-26): cycle 1 on 2002-05-21 -> assessment
-    # window 2002-07-16..2002-08-13, no scan -> overdue by 49 days (08-13 -> 10-01), still listed
-    # (within 56 days of the window's end)
-    ("LAN-01-011", "assessment after cycle 1", "2002-07-16", "2002-07-16", "2002-08-13",
-     "overdue", 49),
-    # 011: cycle 2 planned 2002-07-16 (window end 07-23) more than 56 days late on 10-01
-    # (07-23 + 56 = 09-17) -> "cycles stopped"; follow-up from the later of the assessment window
-    # end 2002-08-13 and the last contact 2002-06-26 -> 2002-11-11 (+-14) -> planned
-    ("LAN-01-011", "follow-up", "2002-11-11", "2002-10-28", "2002-11-25", "planned", None),
+    # 011 withdrew consent: disposition.csv records end of treatment AND end of study on
+    # 2002-06-26 ("withdrawal by subject"), so nothing is open for 011 any more. (Before the
+    # disposition record type: "assessment after cycle 1" overdue 49 days and a follow-up planned
+    # 2002-11-11, derived from the stale-cycle heuristic.)
     # 012: cycle 2 on 2002-08-29 -> assessment window from 2002-10-24 -> planned
     ("LAN-01-012", "assessment after cycle 2", "2002-10-24", "2002-10-24", "2002-11-21",
      "planned", None),
@@ -107,10 +103,9 @@ WORKLIST_2003_03_01 = [
     # 010: 3 cycles, cycle 4 (planned 2002-09-26) never came -> cycles stopped; visit 2003-01-06
     # -> 2003-04-06 (03-23..04-20) -> planned
     ("LAN-01-010", "follow-up", "2003-04-06", "2003-03-23", "2003-04-20", "planned", None),
-    # 011: withdrew consent, nothing recorded after 2002-06-26 -> the follow-up planned
-    # 2002-11-11 (window end 2002-11-25) is overdue by 96 days (11-25 -> 03-01); see the report:
-    # the import format cannot record a withdrawal, so this row stays forever
-    ("LAN-01-011", "follow-up", "2002-11-11", "2002-10-28", "2002-11-25", "overdue", 96),
+    # 011: end of study 2002-06-26 (withdrawal by subject, disposition.csv) -> nothing open.
+    # (Before the disposition record type a follow-up planned 2002-11-11 stayed overdue forever,
+    # 96 days on this date.)
     # 012: cycles stopped; last contact = the (late) scan 2002-12-03 (next visit 2003-03-06 not
     # yet recorded) -> 2003-03-03 (02-17..03-17) -> due
     ("LAN-01-012", "follow-up", "2003-03-03", "2003-02-17", "2003-03-17", "due", None),
@@ -157,6 +152,8 @@ def test_follow_up_visits_keep_the_worklist_current(example_db):
         late = {w["subject_id"] for w in data["worklist"]
                 if w["kind"] == "follow-up" and w["status"] == "overdue"}
         assert late <= {"LAN-01-011"}, (as_of, late)
+        # with its end-of-study record, not even the subject who withdrew (disposition)
+        assert late == set(), (as_of, late)
 
 
 def test_treatment_status_2003_03_01(example_db):
@@ -168,7 +165,14 @@ def test_treatment_status_2003_03_01(example_db):
     on = {"LAN-01-015", "LAN-01-016", "LAN-01-017"}
     assert set(status) == died | stopped | on | {"LAN-01-008"}
     assert {s for s, v in status.items() if v == "off: died"} == died
-    assert {s for s, v in status.items() if v == "off: cycles stopped"} == stopped
+    # disposition.csv records why each "stopped" subject stopped, so the recorded reason replaces
+    # the stale-cycle heuristic's "off: cycles stopped" (end of treatment on or before 2003-03-01):
+    # 2-3 cycles then "completed"; 014 one cycle then "physician decision" (2002-11-20); 011
+    # "withdrawal by subject" (2002-06-26)
+    recorded = {s: "off: completed" for s in stopped} | {
+        "LAN-01-014": "off: physician decision", "LAN-01-011": "off: withdrawal by subject"}
+    assert {s: status[s] for s in stopped} == recorded
+    assert not {s for s, v in status.items() if v == "off: cycles stopped"}
     assert {s for s, v in status.items() if v == "on treatment"} == on
     # 008 is off treatment either way (PD, then a new therapy from 2002-06-17)
     assert status["LAN-01-008"] in ("off: progression", "off: new therapy")
@@ -208,9 +212,10 @@ def test_deviations_at_the_data_cut_off_are_the_designed_ones(example_db):
         # designed late cycle: cycle 1 on 2001-09-17 -> cycle 2 planned 2001-11-12, given
         # 2001-11-26 (70 days after cycle 1): 14 days late, beyond +-7
         ("LAN-01-006", "cycle late", "cycle 2", "2001-11-12", "2001-11-26", 14),
-        # designed consequence: withdrew consent after the day-28 blood count, alive (censored
-        # 2002-06-26) when the window 2002-07-16..2002-08-13 closed -> no scan = missing
-        ("LAN-01-011", "assessment missing", "assessment after cycle 1", "2002-07-16", None, None),
+        # (LAN-01-011 withdrew consent after the day-28 blood count; its end of study
+        # 2002-06-26 in disposition.csv precedes the window 2002-07-16..2002-08-13, so the scan is
+        # "not expected" -- a withdrawal is disposition, not a protocol deviation (ICH E3 10.1 /
+        # 10.2). Before the disposition record type it read "assessment missing".)
         # designed out-of-window scan: cycle 2 on 2002-08-29 -> window 2002-10-24..2002-11-21;
         # scanned 2002-12-03 (day 96), 12 days after the window's end
         ("LAN-01-012", "assessment outside window", "assessment after cycle 2", "2002-10-24",

@@ -418,6 +418,27 @@ def run_checks(folder: Path) -> list[str]:
         ds = ds + [alive, enrol[s]] + [d(r["progression_date"]) for r in subj
                                         if r["subject_id"] == s]
         need(all(date(2001, 1, 1) <= x <= date(2004, 12, 31) for x in ds), f"{s} not in 2001-04")
+
+    # disposition: one end of treatment per treated subject, on/after the last administration
+    # and not after death; end of study only for the withdrawal, nothing dated after it
+    disp = read(folder, "disposition")
+    eot = {r["subject_id"]: r for r in disp if r["event"] == "end of treatment"}
+    eos = {r["subject_id"]: r for r in disp if r["event"] == "end of study"}
+    n_eot = len([r for r in disp if r["event"] == "end of treatment"])
+    need(len(eot) == n_eot == len({r["subject_id"] for r in adm}),
+         "one end of treatment per treated subject")
+    last_adm: dict[str, date] = {}
+    for r in adm:
+        last_adm[r["subject_id"]] = max(last_adm.get(r["subject_id"], date.min),
+                                        utc_date(r["admin_instant"]))
+    for s, r in eot.items():
+        need(d(r["date"]) >= last_adm[s], f"{s} end of treatment before its last cycle")
+        dd = fu[s]["death_date"]
+        need(not dd or d(r["date"]) <= d(dd), f"{s} end of treatment after death")
+    need(set(eos) == {"LAN-01-011"} and eos["LAN-01-011"]["reason"] == "withdrawal by subject",
+         "end of study: LAN-01-011 withdrew")
+    for s, r in eos.items():
+        need(max(dates[s]) <= d(r["date"]), f"{s} record after end of study")
     return fail
 
 

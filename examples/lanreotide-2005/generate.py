@@ -343,6 +343,38 @@ def build_subject(t: Tables, s: Subject, rng: np.random.Generator, net_iter: Ite
     t.add("follow_up", subject_id=code, last_known_alive_date=end,
           death_date=end if s.dead else None, death_cause=s.death_cause if s.dead else None,
           new_therapy_date=new_therapy)
+    disposition(t, s, code, visits, end)
+
+
+#: Subject who withdrew consent after the day-28 blood count (end of treatment and of study on
+#: the last contact; nothing is recorded after it).
+WITHDRAWN = 11
+
+
+def disposition(t: Tables, s: Subject, code: str, visits: list[Visit], end: date) -> None:
+    """End of treatment for every subject (none is on treatment at the cut-off), end of study for
+    the withdrawal; no random draw, so no other value moves.
+
+    Reason and date of the end of treatment: death before any assessment -> ``death`` on the
+    death date; documented progression (the design's PD scan, or the PD scan that preceded a new
+    therapy) -> ``progressive disease`` on that scan; otherwise the decision at the assessment
+    after the last cycle: ``completed`` after 2-3 cycles (the planned course), ``physician
+    decision`` after a single cycle.
+    """
+    if s.n == WITHDRAWN:
+        for event in ("end of treatment", "end of study"):
+            t.add("disposition", subject_id=code, event=event, date=end,
+                  reason="withdrawal by subject", note="consent withdrawn")
+        return
+    if not visits:
+        assert s.dead, code
+        day, reason = end, "death"
+    elif s.outcome == "PD" or s.new_therapy_after_scan is not None:
+        day, reason = visits[-1].day, "progressive disease"
+    else:
+        day, reason = visits[-1].day, "completed" if s.cycles > 1 else "physician decision"
+    t.add("disposition", subject_id=code, event="end of treatment", date=day, reason=reason,
+          note="")
 
 
 def administrations(t: Tables, s: Subject, code: str, cycles: list[date],
@@ -620,6 +652,7 @@ COLUMNS = {
                       "attribution"],
     "follow_up": ["subject_id", "last_known_alive_date", "death_date", "death_cause",
                   "new_therapy_date"],
+    "disposition": ["subject_id", "event", "date", "reason", "note"],
 }
 
 

@@ -12,8 +12,8 @@ Rules (options in :class:`~radiotrial.protocol.config.ProtocolConfig`):
   cycle: it is the pre-treatment assessment). The assessment of cycle k is the earliest
   in its window [cycle + start, cycle + end] (inclusive), otherwise its earliest one, which is
   then *outside window* with ``days_off`` to the nearest window edge. None at all once the
-  window has closed is *missing*, unless the subject died or started a new therapy before the
-  window closed.
+  window has closed is *missing*, unless the subject died, started a new therapy or ended the
+  study (disposition) before the window closed.
 - **Progression** (ends treatment): the first tumour assessment after first treatment with
   non-target ``PD`` or new lesions, or a date in the optional ``progression`` frame (e.g. from
   the response engine). A cycle given after it is a deviation.
@@ -21,11 +21,19 @@ Rules (options in :class:`~radiotrial.protocol.config.ProtocolConfig`):
   the team would have seen that day. ``as_of=None`` uses the data cut-off (latest record date).
   An open event is *planned* before its window, *due* inside it and *overdue* after it
   (``days_overdue`` counted from the window's last day).
-- **Stale events.** A next cycle or assessment overdue by more than ``stale_after_days`` past its
-  window leaves the worklist; such a subject is "off: cycles stopped" (no end-of-treatment
-  record exists in the import format).
-- **Follow-up.** After treatment ends (maximum cycles, progression, new therapy, cycles stopped)
-  the next visit is ``follow_up_interval_days`` after the latest of: the last cycle's
+- **Disposition** (``disposition`` records, CDISC SDTM DS; only those dated on or before
+  ``as_of``). An *end of treatment* makes the subject off treatment from its date,
+  "off: <reason>" ("off: progression" for ``progressive disease``, "off: died" for ``death``);
+  no next cycle is planned, and an assessment of the last cycle whose window has closed leaves
+  the worklist (it stays a deviation). An *end of study* (without end of treatment: the same
+  "off: <reason>") ends everything: no open event at all, and an assessment whose window had
+  not closed by then is *not expected*. A recorded disposition wins over the derived reasons
+  below; death wins over both.
+- **Stale events** (subjects without an end-of-treatment record only). A next cycle or
+  assessment overdue by more than ``stale_after_days`` past its window leaves the worklist; such
+  a subject is "off: cycles stopped".
+- **Follow-up.** After treatment ends (end of treatment, maximum cycles, progression, new
+  therapy, cycles stopped) and until an end of study, the next visit is ``follow_up_interval_days`` after the latest of: the last cycle's
   assessment (or its window end when not done), the last contact (any dated record: imaging,
   clinical visit, lab, marker, ``last_known_alive_date``).
 - **Study day** follows CDISC: day 1 = first treatment, no day 0.
@@ -40,7 +48,7 @@ from typing import Any
 
 import polars as pl
 
-from radiotrial.protocol._frames import get
+from radiotrial.protocol._frames import _to_polars, get
 from radiotrial.protocol.config import ProtocolConfig
 
 #: Deviation kinds.
@@ -50,6 +58,13 @@ CYCLE_AFTER_PROGRESSION = "cycle after progression"
 CYCLE_BEYOND_MAX = "cycle beyond maximum"
 ASSESSMENT_OUTSIDE = "assessment outside window"
 ASSESSMENT_MISSING = "assessment missing"
+
+#: Disposition events (``disposition.event``, docs/import-format.md; the same strings as
+#: ``radiotrial.store.dictionary``, which engines may not import: ARCHITECTURE.md, Layers).
+END_OF_TREATMENT = "end of treatment"
+END_OF_STUDY = "end of study"
+#: Disposition reasons whose treatment status reads like the derived one (one label per cause).
+_REASON_LABEL = {"progressive disease": "progression", "death": "died"}
 
 DEVIATION_SCHEMA = {
     "subject_id": pl.String, "kind": pl.String, "event": pl.String, "planned": pl.Date,
@@ -93,14 +108,44 @@ def data_cutoff(frames: Mapping[str, Any]) -> date | None:
         "marker": [pl.col("sample_date")],
         "lab": [pl.col("instant").dt.date()],
         "follow_up": [pl.col("last_known_alive_date"), pl.col("death_date")],
+        "disposition": [pl.col("date")],
     }
     for name, exprs in probes.items():
-        df = get(frames, name)
+        df = _disposition_frame(frames) if name == "disposition" else get(frames, name)
         if df.height:
             vals = df.select(pl.max_horizontal([e.max() for e in exprs])).item()
             if vals is not None:
                 cands.append(vals)
     return max(cands) if cands else None
+
+
+def _disposition_frame(frames: Mapping[str, Any]) -> pl.DataFrame:
+    """``subject_id, event, date, reason`` of the disposition records (empty when absent)."""
+    schema = {"subject_id": pl.String, "event": pl.String, "date": pl.Date, "reason": pl.String}
+    df = frames.get("disposition")
+    if df is None:
+        return pl.DataFrame(schema=schema)
+    df = _to_polars(df, "disposition")
+    if df.height == 0:
+        return pl.DataFrame(schema=schema)
+    return df.select([pl.col(c).cast(t) for c, t in schema.items()])
+
+
+def _disposition(frames: Mapping[str, Any], as_of: date) -> pl.DataFrame:
+    """``subject_id, eot_date, eot_reason, eos_date, eos_reason``: disposition known on ``as_of``."""
+    d = _disposition_frame(frames).filter(pl.col("date") <= as_of)
+    out = []
+    for event, pre in ((END_OF_TREATMENT, "eot"), (END_OF_STUDY, "eos")):
+        out.append(
+            d.filter(pl.col("event") == event).sort("date").group_by("subject_id")
+            .agg(pl.col("date").first().alias(f"{pre}_date"),
+                 pl.col("reason").first().alias(f"{pre}_reason")))
+    return out[0].join(out[1], on="subject_id", how="full", coalesce=True)
+
+
+def _off_label(reason: pl.Expr) -> pl.Expr:
+    """Treatment status of a recorded disposition reason ("off: <reason>")."""
+    return pl.format("off: {}", reason.replace(_REASON_LABEL))
 
 
 def _days(a: pl.Expr, b: pl.Expr) -> pl.Expr:
@@ -203,7 +248,9 @@ def build_schedule(frames: Mapping[str, Any], config: ProtocolConfig | None = No
         pl.col("new_therapy_date").filter(pl.col("new_therapy_date") <= as_of).min(),
         pl.col("last_known_alive_date").filter(pl.col("last_known_alive_date") <= as_of).max(),
     )
-    cyc = cyc.join(pd_dates, on=sid, how="left").join(fu, on=sid, how="left")
+    disp = _disposition(frames, as_of)
+    cyc = (cyc.join(pd_dates, on=sid, how="left").join(fu, on=sid, how="left")
+           .join(disp, on=sid, how="left"))
 
     # ---- assessments attributed to cycles -------------------------------------------------
     ass = _assessment_dates(frames, cfg, as_of)
@@ -225,8 +272,10 @@ def build_schedule(frames: Mapping[str, Any], config: ProtocolConfig | None = No
     )
     cyc = cyc.join(per_cycle, on=[sid, "k"], how="left")
     a = pl.col("a_date")
-    stopped_before_close = (pl.col("death_date") <= pl.col("we")).fill_null(False) | (
-        pl.col("new_therapy_date") <= pl.col("we")).fill_null(False)
+    stopped_before_close = (
+        (pl.col("death_date") <= pl.col("we")).fill_null(False)
+        | (pl.col("new_therapy_date") <= pl.col("we")).fill_null(False)
+        | (pl.col("eos_date") <= pl.col("we")).fill_null(False))
     cyc = cyc.with_columns(
         pl.when(a.is_not_null() & (a < pl.col("ws"))).then(_days(a, pl.col("ws")))
         .when(a.is_not_null() & (a > pl.col("we"))).then(_days(a, pl.col("we")))
@@ -283,9 +332,13 @@ def build_schedule(frames: Mapping[str, Any], config: ProtocolConfig | None = No
         pl.col("last_known_alive_date").first(),
         pl.col("a_date").last().alias("last_a_date"), pl.col("we").last().alias("last_we"),
         pl.col("a_last").max().alias("any_a_last"),
+        pl.col("eot_date").first(), pl.col("eot_reason").first(),
+        pl.col("eos_date").first(), pl.col("eos_reason").first(),
     )
     status = (
         pl.when(pl.col("death_date").is_not_null()).then(pl.lit("off: died"))
+        .when(pl.col("eot_date").is_not_null()).then(_off_label(pl.col("eot_reason")))
+        .when(pl.col("eos_date").is_not_null()).then(_off_label(pl.col("eos_reason")))
         .when(pl.col("pd_date").is_not_null()).then(pl.lit("off: progression"))
         .when(pl.col("new_therapy_date").is_not_null()).then(pl.lit("off: new therapy"))
         .when(pl.col("n_cycles") >= cfg.max_cycles).then(pl.lit("off: maximum cycles"))
@@ -312,9 +365,11 @@ def build_schedule(frames: Mapping[str, Any], config: ProtocolConfig | None = No
     last = last.join(_last_contact(frames, as_of), on=sid, how="left")
     fu_anchor = pl.max_horizontal(
         pl.coalesce("last_a_date", "last_we"), "any_a_last", "last_contact")
-    follow = last.filter(pl.col("treatment_status").is_in(
-        ["off: progression", "off: new therapy", "off: maximum cycles", "off: cycles stopped"]
-    )).select(
+    follow = last.filter(
+        pl.col("treatment_status").str.starts_with("off: ")
+        & (pl.col("treatment_status") != "off: died") & pl.col("death_date").is_null()
+        & pl.col("eos_date").is_null()
+    ).select(
         sid, pl.lit("follow-up").alias("event"), pl.lit("follow-up").alias("kind"),
         pl.lit(None, dtype=pl.Int64).alias("cycle"),
         _add_days(fu_anchor, cfg.follow_up_interval_days).alias("planned"),
@@ -322,17 +377,24 @@ def build_schedule(frames: Mapping[str, Any], config: ProtocolConfig | None = No
         _add_days(pl.col("planned"), -cfg.follow_up_tolerance_days).alias("window_start"),
         _add_days(pl.col("planned"), cfg.follow_up_tolerance_days).alias("window_end"),
     )
-    alive = last.filter(pl.col("death_date").is_null()).select(sid, "n_cycles")
-    open_assess = cyc.join(alive, on=sid, how="inner").filter(
+    # on study: alive and no end of study (nothing is open after it)
+    alive = last.filter(pl.col("death_date").is_null() & pl.col("eos_date").is_null()).select(
+        sid, "n_cycles", "eot_date")
+    open_assess = cyc.drop("eot_date").join(alive, on=sid, how="inner").filter(
         (pl.col("k") == pl.col("n_cycles")) & pl.col("a_status").is_in(["planned", "due", "missing"])
     ).select(
         sid, assess_event.alias("event"), pl.lit("assessment").alias("kind"),
         pl.col("k").alias("cycle"), pl.col("ws").alias("planned"),
-        pl.col("ws").alias("window_start"), pl.col("we").alias("window_end"),
+        pl.col("ws").alias("window_start"), pl.col("we").alias("window_end"), "eot_date",
     )
+    # after a recorded end of treatment a closed window is a deviation, not a to-do; without one
+    # the stale heuristic ends it
+    ended = pl.col("eot_date").is_not_null()
+    keep = ~ended | (pl.lit(as_of) <= pl.col("window_end"))
     if cfg.stale_after_days is not None:
-        open_assess = open_assess.filter(
-            pl.lit(as_of) <= _add_days(pl.col("window_end"), cfg.stale_after_days))
+        keep = keep & (ended | (
+            pl.lit(as_of) <= _add_days(pl.col("window_end"), cfg.stale_after_days)))
+    open_assess = open_assess.filter(keep)
     open_cols = [sid, "event", "kind", "cycle", "planned", "window_start", "window_end"]
     open_events = pl.concat(
         [e.select(open_cols).cast({"cycle": pl.Int64}) for e in (next_cycle, follow, open_assess)]

@@ -105,6 +105,17 @@ def _subject_id() -> Column:
 
 _ECOG = dict(min=0, max=4)
 
+#: Disposition events (CDISC SDTM DS milestones; ADaM IG 1.3 ADSL EOTSTT / EOSSTT).
+END_OF_TREATMENT = "end of treatment"
+END_OF_STUDY = "end of study"
+DISPOSITION_EVENTS: tuple[str, ...] = (END_OF_TREATMENT, END_OF_STUDY)
+#: Disposition reasons, a subset of CDISC NCOMPLT (C66727) in lower case; ``completed`` = the
+#: planned course was finished (ADSL EOTSTT / EOSSTT "COMPLETED").
+DISPOSITION_REASONS: tuple[str, ...] = (
+    "completed", "progressive disease", "adverse event", "withdrawal by subject",
+    "physician decision", "lost to follow-up", "death", "other",
+)
+
 RECORD_TYPES: tuple[RecordType, ...] = (
     RecordType("site", ("site_id",), "Participating centres.", (
         Column("site_id", "code", True, "pseudonymous site code"),
@@ -243,6 +254,15 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         Column("death_cause", "str", False, "cause of death"),
         Column("new_therapy_date", "date", False,
                "start of a new anti-cancer therapy (ends response assessment)"),
+    )),
+    RecordType("disposition", ("subject_id", "event"),
+               "Disposition (CDISC SDTM DS): end of treatment and end of study, one row each.", (
+        _subject_id(),
+        Column("event", "enum", True, "disposition event", allowed=DISPOSITION_EVENTS),
+        Column("date", "date", True, "date of the event"),
+        Column("reason", "enum", True, "reason (completed or why discontinued)",
+               allowed=DISPOSITION_REASONS),
+        Column("note", "str", False, "note (no identifiers)"),
     )),
 )
 

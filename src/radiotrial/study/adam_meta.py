@@ -50,7 +50,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "DTHCAUS": ("Cause of Death", ""),
     "LSTALVDT": ("Date Last Known Alive", ""),
     "NTHRDT": ("Start of new anti-cancer therapy (radiotrial)", ""),
-    "EOSSTT": ("End of Study Status", ""),
+    "EOTSTT": ("End of Treatment Status (COMPLETED / DISCONTINUED / ONGOING)", ""),
+    "EOTDT": ("End of Treatment Date", ""),
+    "DCTREAS": ("Reason for Discontinuation of Treatment", ""),
+    "EOSSTT": ("End of Study Status (COMPLETED / DISCONTINUED / ONGOING)", ""),
+    "EOSDT": ("End of Study Date", ""),
+    "DCSREAS": ("Reason for Discontinuation from Study", ""),
     # ADEX
     "CYCLE": ("Treatment cycle", ""),
     "EXTRT": ("Name of Treatment (radiopharmaceutical)", ""),

@@ -228,10 +228,50 @@ def build_adsl(frames: dict[str, pl.DataFrame], out: EngineOutputs, study_id: st
         DTHFL=_flag(pl.col("DTHDT").is_not_null()),
         NCYCLES=pl.col("NCYCLES").fill_null(0),
         CUMACT=pl.col("CUMACT").fill_null(0.0),
-        EOSSTT=pl.when(pl.col("DTHDT").is_not_null()).then(pl.lit("DEATH"))
-        .otherwise(pl.lit("ONGOING FOLLOW-UP")),
     )
-    return adsl
+    return _add_disposition(adsl, frame(frames, "disposition"))
+
+
+def _add_disposition(adsl: pl.DataFrame, disp: pl.DataFrame | None) -> pl.DataFrame:
+    """EOTSTT/EOTDT/DCTREAS and EOSSTT/EOSDT/DCSREAS (ADaM IG 1.3 ADSL, subject disposition).
+
+    From the ``disposition`` records (SDTM DS): reason ``completed`` gives "COMPLETED", any other
+    "DISCONTINUED" with the reason in upper case (CDISC NCOMPLT style). Without a record: a death
+    (follow_up) ends both, "DISCONTINUED" / "DEATH" on DTHDT; otherwise treatment is "ONGOING"
+    for a treated subject (null when never treated) and the study "ONGOING".
+    """
+    from radiotrial.store.dictionary import END_OF_STUDY, END_OF_TREATMENT
+
+    schema = {"subject_id": pl.String, "event": pl.String, "date": pl.Date, "reason": pl.String}
+    d = (disp.select([pl.col(c).cast(t) for c, t in schema.items()]) if disp is not None
+         else pl.DataFrame(schema=schema))
+    for event, pre in ((END_OF_TREATMENT, "T"), (END_OF_STUDY, "S")):
+        rec = d.filter(pl.col("event") == event).group_by("subject_id").agg(
+            pl.col("date").min().alias(f"__{pre}DT"), pl.col("reason").first().alias(f"__{pre}R"))
+        adsl = adsl.join(rec.rename({"subject_id": "SUBJID"}), on="SUBJID", how="left")
+    dead = pl.col("DTHDT").is_not_null()
+
+    def status(pre: str, undecided: pl.Expr) -> pl.Expr:
+        r = pl.col(f"__{pre}R")
+        return (pl.when(r == "completed").then(pl.lit("COMPLETED"))
+                .when(r.is_not_null() | dead).then(pl.lit("DISCONTINUED"))
+                .otherwise(undecided))
+
+    def reason(pre: str) -> pl.Expr:
+        r = pl.col(f"__{pre}R")
+        return (pl.when(r == "completed").then(pl.lit(None, pl.String))
+                .when(r.is_not_null()).then(r.str.to_uppercase())
+                .when(dead).then(pl.lit("DEATH")))
+
+    treated = pl.col("SAFFL") == "Y"
+    return adsl.with_columns(
+        EOTSTT=pl.when(treated).then(status("T", pl.lit("ONGOING"))),
+        EOTDT=pl.when(treated).then(pl.coalesce("__TDT", pl.col("DTHDT"))),
+        DCTREAS=pl.when(treated).then(reason("T")),
+        EOSSTT=status("S", pl.lit("ONGOING")),
+        EOSDT=pl.coalesce("__SDT", pl.col("DTHDT")),
+        DCSREAS=reason("S"),
+    ).drop("__TDT", "__TR", "__SDT", "__SR")
 
 
 def _add_outcome_flags(adsl: pl.DataFrame, out: EngineOutputs, adtr: pl.DataFrame,

@@ -344,6 +344,8 @@ def check_study(frames: dict[str, pl.DataFrame], files: dict[str, str],
                              f"not after the administration of cycle {pc}"))
         p += _residual_check(adm, files["administration"], opt)
 
+    p += _disposition_checks(frames, files, enrol)
+
     # death and last-known-alive against every record date
     fu = frames.get("follow_up")
     if fu is not None and fu.height:
@@ -369,6 +371,74 @@ def check_study(frames: dict[str, pl.DataFrame], files: dict[str, str],
                 p.append(Problem(ffile, row, label, v.isoformat(),
                                  f"before {rc} {d.isoformat()} in {files.get(rtn, rtn)} "
                                  f"row {rrow}"))
+    return p
+
+
+#: Records that end with the study: none may be dated after a subject's end of study
+#: (follow-up survival status and adverse events may; docs/import-format.md, disposition).
+_STUDY_RECORDS = [
+    ("scintigraphy", "scan_date"), ("administration", "admin_instant"),
+    ("measurement", "assessment_date"), ("tumour_assessment", "assessment_date"),
+    ("lab", "instant"), ("marker", "sample_date"), ("clinical", "assessment_date"),
+]
+
+
+def _disposition_checks(frames: dict[str, pl.DataFrame], files: dict[str, str],
+                        enrol: pl.DataFrame) -> list[Problem]:
+    """Disposition (CDISC SDTM DS) against enrolment, administrations, death and other records.
+
+    Date not before enrolment; end of treatment not before the last administration; end of study
+    not before end of treatment and not after death; no study record after end of study.
+    """
+    import polars as pl
+
+    from radiotrial.store.dictionary import END_OF_STUDY, END_OF_TREATMENT
+
+    disp = frames.get("disposition")
+    if disp is None or disp.height == 0:
+        return []
+    dfile = files["disposition"]
+    d = disp.filter(pl.col("subject_id").is_not_null() & pl.col("date").is_not_null()
+                    & pl.col("event").is_not_null()).select("subject_id", "event", "date", ROW)
+    p: list[Problem] = []
+    for row, v, en in d.join(enrol, on="subject_id").filter(
+            pl.col("date") < pl.col("__enrol")).select(ROW, "date", "__enrol").iter_rows():
+        p.append(Problem(dfile, row, "date", v.isoformat(),
+                         f"before enrolment_date {en.isoformat()}"))
+    eot = d.filter(pl.col("event") == END_OF_TREATMENT).select(
+        "subject_id", pl.col("date").alias("__eot"), pl.col(ROW).alias("__eot_row"))
+    eos = d.filter(pl.col("event") == END_OF_STUDY).select(
+        "subject_id", pl.col("date").alias("__eos"), pl.col(ROW).alias("__eos_row"))
+    # end of treatment not before the last administration (= no administration after it)
+    adm = _dated(frames, [("administration", "admin_instant")])
+    last_adm = adm.sort("date", ROW).group_by("subject_id").agg(pl.all().last())
+    bad = eot.join(last_adm, on="subject_id").filter(pl.col("__eot") < pl.col("date"))
+    for row, v, la, arow in bad.select("__eot_row", "__eot", "date", ROW).iter_rows():
+        p.append(Problem(dfile, row, "date", v.isoformat(),
+                         f"end of treatment before the last administration {la.isoformat()} "
+                         f"in {files['administration']} row {arow}"))
+    # end of study not before end of treatment
+    bad = eos.join(eot, on="subject_id").filter(pl.col("__eos") < pl.col("__eot"))
+    for row, v, e, erow in bad.select("__eos_row", "__eos", "__eot", "__eot_row").iter_rows():
+        p.append(Problem(dfile, row, "date", v.isoformat(),
+                         f"end of study before end of treatment {e.isoformat()} (row {erow})"))
+    # no disposition after death
+    fu = frames.get("follow_up")
+    if fu is not None and fu.height:
+        death = fu.filter(pl.col("death_date").is_not_null()).select(
+            "subject_id", "death_date", pl.col(ROW).alias("__fu_row"))
+        bad = d.join(death, on="subject_id").filter(pl.col("date") > pl.col("death_date"))
+        for row, v, dd, frow in bad.select(ROW, "date", "death_date", "__fu_row").iter_rows():
+            p.append(Problem(dfile, row, "date", v.isoformat(),
+                             f"after death_date {dd.isoformat()} in {files['follow_up']} "
+                             f"row {frow}"))
+    # no study record after end of study
+    late = _dated(frames, _STUDY_RECORDS).join(eos, on="subject_id").filter(
+        pl.col("date") > pl.col("__eos"))
+    for rtn, col, row, v, e, erow in late.select(
+            "rt", "col", ROW, "date", "__eos", "__eos_row").iter_rows():
+        p.append(Problem(files[rtn], row, col, v.isoformat(),
+                         f"after end of study {e.isoformat()} in {dfile} row {erow}"))
     return p
 
 
