@@ -60,6 +60,18 @@ def test_every_number_of_the_abstract(example):
     assert rep.paragraph == ABSTRACT
 
 
+def test_patient_flow_names_why_four_are_not_evaluable(example):
+    """The README's design: two early deaths, one withdrawal, one subject never re-imaged."""
+    ds, rep = example
+    reasons = ds.adsl.filter(pl.col("EFFFL") == "N").group_by("EFFRSN").len()
+    assert dict(reasons.iter_rows()) == {
+        "died before the first tumour assessment": 2,
+        "withdrew before the first tumour assessment": 1,
+        "no tumour assessment after treatment": 1,
+    }
+    assert "withdrew before the first tumour assessment" in rep.html
+
+
 def test_one_lesion_measurement_changes_the_response(example, tmp_path):
     ds, _ = example
     # the last assessment of a partial responder: one lesion grows threefold

@@ -56,11 +56,16 @@ def test_adsl_evaluability_reason(ds):
     s2 = row(ds.adsl, SUBJID="S02")
     assert s2["EFFFL"] == "N"
     assert s2["EFFRSN"] == "died before the first tumour assessment"
+    # The records' specific reason wins over the engine's generic one; the engine's reason is
+    # used where the records explain nothing more (S04: imaged after treatment, yet NE).
     out = outputs()
     out.response_subj = out.response_subj.with_columns(
-        reason=pl.Series([None, "engine reason", None]))
-    s2b = row(derive_frames(frames(), config(), outputs=out).adsl, SUBJID="S02")
-    assert s2b["EFFRSN"] == "engine reason"
+        bor=pl.Series(["PR", "NE", "NE"]),
+        reason=pl.Series([None, "engine reason", "engine reason"]))
+    adsl = derive_frames(frames(), config(), outputs=out).adsl
+    assert row(adsl, SUBJID="S02")["EFFRSN"] == "died before the first tumour assessment"
+    s4 = row(adsl, SUBJID="S04")
+    assert (s4["EFFFL"], s4["EFFRSN"]) == ("N", "engine reason")
 
 
 def test_adsl_marker_and_clinical_flags(ds):

@@ -171,22 +171,33 @@ def _krenning(frames: dict[str, pl.DataFrame], trt: pl.DataFrame) -> pl.DataFram
         KRENNGR=pl.col("uptake_grade").drop_nulls().last().cast(pl.Int64))
 
 
-def _evaluability_reason(adtr: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
-    """Why a treated subject has no evaluable best response (first reason that applies)."""
+def _evaluability_reason(adtr: pl.DataFrame, adsl: pl.DataFrame,
+                         first_assessment_due_day: int = 84) -> pl.DataFrame:
+    """Why a treated subject has no evaluable best response, when the records say more than
+    the response engine's generic reason (first reason that applies; null = use the engine's).
+
+    "Died" / "withdrew" before the first tumour assessment only when that happened by the end of
+    the first assessment window (``first_assessment_due_day`` after the first treatment, the
+    protocol's ``assessment_window_end_days``); a later death without imaging is a missing
+    assessment, not an early death.
+    """
     has = adtr.group_by("SUBJID").agg(
         has_base=(pl.col("ABLFL") == "Y").any(),
         has_post=(pl.col("ADY") > 1).any(),
     )
     d = adsl.join(has, on="SUBJID", how="left")
+    no_post = ~pl.col("has_post").fill_null(False)
+    due = pl.col("TRTSDT") + pl.duration(days=first_assessment_due_day)
+    withdrew = pl.col("DCSREAS").str.contains("WITHDRAWAL").fill_null(False)
     return d.select(
         "SUBJID",
         EFFRSN_DERIVED=pl.when(pl.col("SAFFL") != "Y").then(pl.lit("not treated"))
         .when(~pl.col("has_base").fill_null(False)).then(pl.lit("no baseline tumour assessment"))
-        .when(~pl.col("has_post").fill_null(False) & pl.col("DTHDT").is_not_null())
+        .when(no_post & (pl.col("DTHDT") <= due))
         .then(pl.lit("died before the first tumour assessment"))
-        .when(~pl.col("has_post").fill_null(False))
-        .then(pl.lit("no tumour assessment after treatment"))
-        .otherwise(pl.lit("no evaluable assessment after treatment")),
+        .when(no_post & withdrew & (pl.col("EOSDT") <= due))
+        .then(pl.lit("withdrew before the first tumour assessment"))
+        .when(no_post).then(pl.lit("no tumour assessment after treatment")),
     )
 
 
@@ -275,7 +286,7 @@ def _add_disposition(adsl: pl.DataFrame, disp: pl.DataFrame | None) -> pl.DataFr
 
 
 def _add_outcome_flags(adsl: pl.DataFrame, out: EngineOutputs, adtr: pl.DataFrame,
-                       confirm: bool = True) -> pl.DataFrame:
+                       confirm: bool = True, first_assessment_due_day: int = 84) -> pl.DataFrame:
     """Best response and the response-evaluable population.
 
     ``BOR`` is the protocol's primary best overall response: the confirmed one (``CBOR``) when
@@ -295,10 +306,11 @@ def _add_outcome_flags(adsl: pl.DataFrame, out: EngineOutputs, adtr: pl.DataFram
     adsl = adsl.join(rs, on="SUBJID", how="left")
     adsl = adsl.with_columns(
         EFFFL=_flag((pl.col("SAFFL") == "Y") & pl.col("BOR").is_in(EVALUABLE_BOR)))
-    adsl = adsl.join(_evaluability_reason(adtr, adsl), on="SUBJID", how="left")
+    adsl = adsl.join(_evaluability_reason(adtr, adsl, first_assessment_due_day), on="SUBJID",
+                     how="left")
     adsl = adsl.with_columns(
         EFFRSN=pl.when(pl.col("EFFFL") == "Y").then(None)
-        .otherwise(pl.coalesce("ENG_RSN", "EFFRSN_DERIVED")),
+        .otherwise(pl.coalesce("EFFRSN_DERIVED", "ENG_RSN")),
     ).drop("ENG_RSN", "EFFRSN_DERIVED")
 
     best = adtr.filter(pl.col("ADY") > 1).group_by("SUBJID").agg(BPCHG=pl.col("PCHG").min())
@@ -587,7 +599,9 @@ def derive_frames(frames: dict[str, pl.DataFrame], config: Any,
     adm = _administrations(frames, out)
     adsl = build_adsl(frames, out, study_id, adm)
     adtr = build_adtr(out, adsl, criteria)
-    adsl = _add_outcome_flags(adsl, out, adtr, confirm=bool(getattr(config.response, "confirm", True)))
+    adsl = _add_outcome_flags(
+        adsl, out, adtr, confirm=bool(getattr(config.response, "confirm", True)),
+        first_assessment_due_day=config.protocol.assessment_window_end_days)
     addv = None
     if out.deviations is not None:
         dv = out.deviations
