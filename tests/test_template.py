@@ -40,3 +40,64 @@ def test_docs_name_every_record_type_and_column():
         assert f"`{rt.file}`" in doc
         for c in rt.columns:
             assert f"`{c.name}" in doc, (rt.name, c.name)
+
+
+def _flat(text: str) -> str:
+    """The template's comments and keys as one whitespace-normalised line."""
+    return " ".join(" ".join(line.strip().lstrip("#") for line in text.splitlines()).split())
+
+
+def test_study_yaml_template_parses_back_to_the_defaults():
+    import yaml
+
+    from radiotrial.study.config import StudyConfig
+    from radiotrial.study.template import study_yaml_template
+
+    data = yaml.safe_load(study_yaml_template())
+    default = StudyConfig(study_id="MY-STUDY", title="Title of the study")
+    assert data == default.model_dump(mode="json")
+    assert StudyConfig(**data) == default
+
+
+def test_study_yaml_template_documents_every_field():
+    from test_config_docs import reachable
+
+    from radiotrial.study.config import StudyConfig
+    from radiotrial.study.template import study_yaml_template
+
+    text = study_yaml_template()
+    assert text.startswith("# study.yaml")
+    flat = _flat(text)
+    for model in reachable(StudyConfig):
+        for name, field in model.model_fields.items():
+            if field.description and name != "kind":
+                doc = " ".join(field.description.replace("``", "").split())
+                assert doc in flat, (model.__name__, name)
+    assert all(len(line) <= 95 for line in text.splitlines() if line.lstrip().startswith("#"))
+
+
+def test_study_yaml_template_rule_items_start_with_kind_and_name_under_their_type():
+    from radiotrial.protocol.config import EligibilityConfig, RetreatmentConfig
+    from radiotrial.study.template import study_yaml_template
+
+    lines = study_yaml_template().splitlines()
+    summaries = {type(r).model_fields["kind"].default: type(r).__doc__.split("\n\n")[0]
+                 for r in EligibilityConfig().rules}
+    items = [i for i, line in enumerate(lines) if line.lstrip().startswith("- kind:")]
+    assert len(items) == len(EligibilityConfig().rules)
+    for i in items:
+        kind = lines[i].split(":", 1)[1].strip()
+        after = next(line for line in lines[i + 1:] if not line.lstrip().startswith("#"))
+        assert after.lstrip().startswith("name:"), (kind, after)
+        above = []
+        j = i - 1
+        while lines[j].lstrip().startswith("#"):
+            above.insert(0, lines[j].strip().lstrip("# "))
+            j -= 1
+        expected = " ".join(summaries[kind].replace("``", "").split())
+        assert " ".join(" ".join(above).split()).startswith(expected), (kind, above)
+    # the rule kinds the defaults do not use are named with their fields
+    assert "Also available (kind: recorded)" in study_yaml_template()
+    # the retreatment labs (no kind): one item per default threshold, analyte first
+    assert (sum(line.lstrip().startswith("- analyte:") for line in lines)
+            == len(RetreatmentConfig().labs))

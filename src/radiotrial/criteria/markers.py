@@ -43,7 +43,7 @@ class MarkerConfig(BaseModel):
     )
     markers: list[str] | None = Field(
         None,
-        description="Markers to use, by name as recorded (e.g. ['CgA', '5-HIAA']); None = all.",
+        description="Markers to use, by name as recorded (e.g. ['CgA', '5-HIAA']); null = all.",
     )
     selection: Literal["best", "priority"] = Field(
         "best",

@@ -107,13 +107,13 @@ class ResponseConfig(BaseModel):
     max_targets: int | None = Field(
         None,
         ge=1,
-        description="Maximum number of target lesions; None = the criteria's own (RECIST 1.1: 5, "
+        description="Maximum number of target lesions; null = the criteria's own (RECIST 1.1: 5, "
         "RECIST 1.0: 10, WHO: no limit; spec §1, §2). Excess is reported in data_issue.",
     )
     max_targets_per_organ: int | None = Field(
         None,
         ge=1,
-        description="Maximum targets per organ; None = the criteria's own (RECIST 1.1: 2, RECIST "
+        description="Maximum targets per organ; null = the criteria's own (RECIST 1.1: 2, RECIST "
         "1.0: 5, WHO: no limit; spec §2). Excess is reported in data_issue.",
     )
     # --- Best overall response (spec §2 BOR, §4a admiralonco) -----------------------------------
