@@ -66,6 +66,32 @@ LOW = [
     # CTCAE v4.03 spot checks
     ("ctcae-v4.03", "PLAT", 24.9, 150, 400, 4), ("ctcae-v4.03", "NEUT", 1.49, 2.0, 7, 2),
     ("ctcae-v4.03", "HGB", 7.99, 12.0, 16, 3),
+    # CTCAE v4.03, every boundary (wave 3: confirmed against admiral ncictcaev4.json)
+    # anaemia: <LLN-10.0 / <10.0-8.0 / <8.0 with no numeric lower bound and no numeric grade 4
+    ("ctcae-v4.03", "HGB", 12.0, 12.0, 16, 0), ("ctcae-v4.03", "HGB", 11.99, 12.0, 16, 1),
+    ("ctcae-v4.03", "HGB", 10.0, 12.0, 16, 1), ("ctcae-v4.03", "HGB", 9.99, 12.0, 16, 2),
+    ("ctcae-v4.03", "HGB", 8.0, 12.0, 16, 2), ("ctcae-v4.03", "HGB", 6.5, 12.0, 16, 3),
+    ("ctcae-v4.03", "HGB", 6.49, 12.0, 16, 3), ("ctcae-v4.03", "HGB", 4.0, 12.0, 16, 3),
+    # WBC: <LLN-3.0 / <3.0-2.0 / <2.0-1.0 / <1.0
+    ("ctcae-v4.03", "WBC", 4.0, 4.0, 10, 0), ("ctcae-v4.03", "WBC", 3.99, 4.0, 10, 1),
+    ("ctcae-v4.03", "WBC", 3.0, 4.0, 10, 1), ("ctcae-v4.03", "WBC", 2.99, 4.0, 10, 2),
+    ("ctcae-v4.03", "WBC", 2.0, 4.0, 10, 2), ("ctcae-v4.03", "WBC", 1.99, 4.0, 10, 3),
+    ("ctcae-v4.03", "WBC", 1.0, 4.0, 10, 3), ("ctcae-v4.03", "WBC", 0.99, 4.0, 10, 4),
+    # neutrophils: <LLN-1.5 / <1.5-1.0 / <1.0-0.5 / <0.5
+    ("ctcae-v4.03", "NEUT", 2.0, 2.0, 7, 0), ("ctcae-v4.03", "NEUT", 1.99, 2.0, 7, 1),
+    ("ctcae-v4.03", "NEUT", 1.5, 2.0, 7, 1), ("ctcae-v4.03", "NEUT", 1.0, 2.0, 7, 2),
+    ("ctcae-v4.03", "NEUT", 0.99, 2.0, 7, 3), ("ctcae-v4.03", "NEUT", 0.5, 2.0, 7, 3),
+    ("ctcae-v4.03", "NEUT", 0.49, 2.0, 7, 4),
+    # lymphocytes: <LLN-0.8 / <0.8-0.5 / <0.5-0.2 / <0.2
+    ("ctcae-v4.03", "LYMPH", 1.0, 1.0, 4, 0), ("ctcae-v4.03", "LYMPH", 0.99, 1.0, 4, 1),
+    ("ctcae-v4.03", "LYMPH", 0.8, 1.0, 4, 1), ("ctcae-v4.03", "LYMPH", 0.79, 1.0, 4, 2),
+    ("ctcae-v4.03", "LYMPH", 0.5, 1.0, 4, 2), ("ctcae-v4.03", "LYMPH", 0.49, 1.0, 4, 3),
+    ("ctcae-v4.03", "LYMPH", 0.2, 1.0, 4, 3), ("ctcae-v4.03", "LYMPH", 0.19, 1.0, 4, 4),
+    # platelets: <LLN-75.0 / <75.0-50.0 / <50.0-25.0 / <25.0
+    ("ctcae-v4.03", "PLAT", 150, 150, 400, 0), ("ctcae-v4.03", "PLAT", 149.9, 150, 400, 1),
+    ("ctcae-v4.03", "PLAT", 75.0, 150, 400, 1), ("ctcae-v4.03", "PLAT", 74.9, 150, 400, 2),
+    ("ctcae-v4.03", "PLAT", 50.0, 150, 400, 2), ("ctcae-v4.03", "PLAT", 49.9, 150, 400, 3),
+    ("ctcae-v4.03", "PLAT", 25.0, 150, 400, 3),
 ]
 
 
@@ -116,6 +142,9 @@ V5_ABNORMAL = [
     ("ALP", 2.0 * BASE - 0.01, 0), ("ALP", 2.0 * BASE, 1), ("ALP", 2.5 * BASE, 1),
     ("ALP", 2.5 * BASE + 0.01, 2), ("ALP", 5.0 * BASE + 0.01, 3), ("ALP", 20.0 * BASE + 0.01, 4),
     ("GGT", 2.0 * BASE, 1), ("GGT", 2.5 * BASE + 0.01, 2),
+    # GGT, every baseline-multiple boundary (wave 3: confirmed against admiral ncictcaev5.json)
+    ("GGT", 2.0 * BASE - 0.01, 0), ("GGT", 2.5 * BASE, 1), ("GGT", 5.0 * BASE, 2),
+    ("GGT", 5.0 * BASE + 0.01, 3), ("GGT", 20.0 * BASE, 3), ("GGT", 20.0 * BASE + 0.01, 4),
 ]
 
 
@@ -154,6 +183,11 @@ CREAT = [
     ("ctcae-v5", 150.01, 50.0, 100.0, 3), ("ctcae-v5", 95.0, 80.0, 40.0, 2),
     # v4.03: G1 also >1 - 1.5 x baseline (within the normal range)
     ("ctcae-v4.03", 35.0, 30.0, 100.0, 1), ("ctcae-v4.03", 30.0, 30.0, 100.0, 0),
+    # v4.03 baseline multiples on both sides (ULN 1000 keeps the ULN rules out of play):
+    # G1 >1-1.5 x BL / G2 >1.5-3.0 x BL / G3 >3.0 x BL (admiral ncictcaev4.json)
+    ("ctcae-v4.03", 75.0, 50.0, 1000.0, 1), ("ctcae-v4.03", 75.01, 50.0, 1000.0, 2),
+    ("ctcae-v4.03", 150.0, 50.0, 1000.0, 2), ("ctcae-v4.03", 150.01, 50.0, 1000.0, 3),
+    ("ctcae-v4.03", 50.01, 50.0, 1000.0, 1), ("ctcae-v4.03", 50.0, 50.0, 1000.0, 0),
     # v2.0: multiples of ULN only
     ("ctc-v2", 75.0, 50.0, 50.0, 1), ("ctc-v2", 75.01, 50.0, 50.0, 2), ("ctc-v2", 60.0, 30.0, 100.0, 0),
 ]
