@@ -215,3 +215,41 @@ def test_lab_file_of_100k_rows_imports(tmp_path):
     elapsed = time.perf_counter() - t0
     print(f"100k lab rows imported in {elapsed:.1f} s")
     assert s.records["lab"] == n and s.audit_rows == n + 1 + 2 + 3  # study.yaml, sites, subjects
+
+
+def test_validate_checks_like_import_and_writes_nothing(tmp_path, study_dir):
+    from radiotrial.study.importer import validate_study
+
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    summary = validate_study(study_dir)
+    assert summary.status == "valid" and summary.records["subject"] > 0
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no database, no file
+    db = str(tmp_path / "after.db")
+    import_study(study_dir, db, user="test")
+    assert load_study(db).data_hash == summary.data_hash
+
+
+def test_validate_reports_the_same_problems_as_import(tmp_path):
+    from radiotrial.study.importer import validate_study
+
+    folder = write_study(tmp_path / "bad",
+                         _mutate("measurement", "2004-01-08,42,", "2004-01-08,-42,"))
+    with pytest.raises(InputError) as by_validate:
+        validate_study(folder)
+    with pytest.raises(InputError) as by_import:
+        import_study(folder, str(tmp_path / "x.db"), user="test")
+    assert by_validate.value.problems == by_import.value.problems
+    assert [(p.file, p.field, p.value) for p in by_validate.value.problems] == [
+        ("measurement.csv", "longest_diameter", "-42")]
+
+
+def test_cli_validate_exit_codes(tmp_path, study_dir):
+    ok = subprocess.run([sys.executable, "-m", "radiotrial", "validate", str(study_dir)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "is valid" in ok.stdout
+    folder = write_study(tmp_path / "bad",
+                         _mutate("measurement", "2004-01-08,42,", "2004-01-08,-42,"))
+    bad = subprocess.run([sys.executable, "-m", "radiotrial", "validate", str(folder)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "longest_diameter" in bad.stderr
+    assert "Traceback" not in bad.stderr

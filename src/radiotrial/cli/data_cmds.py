@@ -35,6 +35,32 @@ def _parse_pairs(pairs: list[str], option: str) -> dict[str, str]:
     return out
 
 
+def validate_cmd(
+    study: Path = typer.Argument(..., help="Study folder (CSV files or study.xlsx, plus study.yaml)."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Check a study folder exactly as `radiotrial import` would, writing nothing.
+
+    Lists every problem of every file (file, row, column, value, reason) and exits 2, or prints
+    the record counts and the data hash an import would store and exits 0. Use it while filling
+    in a study folder, before the first import.
+
+    Example:
+
+      radiotrial validate my-study/
+    """
+    from radiotrial.study.importer import validate_study
+
+    summary = validate_study(study)
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2))
+        return
+    n = sum(summary.records.values())
+    typer.echo(f"study {summary.study_id} in {study} is valid: {n} records "
+               f"({', '.join(f'{k} {v}' for k, v in summary.records.items())}); "
+               f"data hash {summary.data_hash}")
+
+
 def import_cmd(
     study: Path = typer.Argument(..., help="Study folder (CSV files or study.xlsx, plus study.yaml)."),
     db: str = typer.Option("study.db", "--db", help=DB_HELP),
@@ -296,6 +322,7 @@ def add_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `radiotrial` app."""
+    app.command("validate")(validate_cmd)
     app.command("import")(import_cmd)
     app.command("export")(export_cmd)
     app.command("template")(template_cmd)

@@ -73,7 +73,7 @@ def _main(
 #: Help panel of each top-level command or group, so ``--help`` reads as a table of contents.
 PANELS = {
     "demo": "Start here",
-    "import": "Study data", "export": "Study data", "template": "Study data",
+    "validate": "Study data", "import": "Study data", "export": "Study data", "template": "Study data",
     "add": "Study data", "edit": "Study data", "audit": "Study data",
     "eligibility": "Protocol", "schedule": "Protocol", "ready": "Protocol",
     "derive": "Analyse", "report": "Analyse",

@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
     from sqlalchemy.engine import Connection
 
+    from radiotrial.study.config import StudyConfig
+
 #: Test hook: seconds to sleep inside the import transaction, after the rows are written and
 #: before the commit (used to show that killing the process leaves the database unchanged).
 PAUSE_ENV = "RADIOTRIAL_TEST_PAUSE_IMPORT"
@@ -80,22 +82,7 @@ def import_study(folder: Path | str, db: str, *, user: str | None = None,
     user = user or default_user()
     step = progress or (lambda *_: None)
     total = 4
-    step("reading", 0, total)
-    raw = read_folder(Path(folder))
-    step("validating", 1, total)
-    problems: list[Problem] = []
-    config = None
-    try:
-        config = parse_config(raw.config_text)
-    except InputError as exc:
-        problems += exc.problems
-    try:
-        frames = validate_tables(raw.tables, raw.files, options)
-    except InputError as exc:
-        problems += exc.problems
-    if problems:
-        raise_problems(problems)
-    assert config is not None
+    raw, config, frames = _read_and_validate(folder, options, step, total)
     digest = data_hash(frames)
     source = f"import:{Path(folder).resolve()}"
     step("storing", 2, total)
@@ -127,6 +114,43 @@ def import_study(folder: Path | str, db: str, *, user: str | None = None,
         store.close()
     return ImportSummary(config.study_id, str(db), source, "imported", counts, n_audit, digest,
                          round(time.perf_counter() - t0, 3))
+
+
+def validate_study(folder: Path | str, *, options: ValidationOptions | None = None
+                   ) -> ImportSummary:
+    """Check a study folder exactly as :func:`import_study` would, writing nothing.
+
+    Raises :class:`InputError` listing every problem; on success the summary has status
+    ``"valid"``, the record counts and the data hash an import would store.
+    """
+    t0 = time.perf_counter()
+    _, config, frames = _read_and_validate(folder, options, lambda *_: None, 2)
+    counts = {name: f.height for name, f in frames.items() if f.height}
+    return ImportSummary(config.study_id, "", f"validate:{Path(folder).resolve()}", "valid",
+                         counts, 0, data_hash(frames), round(time.perf_counter() - t0, 3))
+
+
+def _read_and_validate(folder: Path | str, options: ValidationOptions | None,
+                       step: Callable[[str, int, int], None], total: int
+                       ) -> tuple[Any, StudyConfig, dict[str, pl.DataFrame]]:
+    """Read the folder, parse study.yaml and validate every table; all problems together."""
+    step("reading", 0, total)
+    raw = read_folder(Path(folder))
+    step("validating", 1, total)
+    problems: list[Problem] = []
+    config = None
+    try:
+        config = parse_config(raw.config_text)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        frames = validate_tables(raw.tables, raw.files, options)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise_problems(problems)
+    assert config is not None
+    return raw, config, frames
 
 
 def _same_or_refuse(store: StudyStore, conn: Connection, existing: dict, config_text: str,
