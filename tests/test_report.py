@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import polars as pl
@@ -103,3 +104,22 @@ def test_paragraph_follows_a_changed_response():
 def test_write_report(tmp_path, report):
     p = write_report(report, tmp_path / "sub" / "r.html")
     assert p.read_text(encoding="utf-8") == report.html
+
+
+def test_report_anchors_the_audit_trail(tmp_path):
+    """The report prints the audit trail's row count and head hash, as `audit verify` does."""
+    from radiotrial.report import build_report
+    from radiotrial.store.service import StudyStore
+    from radiotrial.study.derive import derive
+    from radiotrial.study.importer import import_study
+    from radiotrial.study.load import load_study
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "lanreotide-2005"
+    db = str(tmp_path / "study.db")
+    import_study(example, db, user="test")
+    loaded = load_study(db)
+    with StudyStore(db, create=False) as store:
+        report = store.verify_audit()
+    assert (loaded.audit_rows, loaded.audit_head) == (report.rows, report.head_hash)
+    html = build_report(derive(loaded), loaded).html
+    assert f"{report.rows} rows" in html and report.head_hash in html

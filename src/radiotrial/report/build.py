@@ -255,6 +255,7 @@ def build_report(datasets: Any, loaded: Any, options: ReportOptions | None = Non
         toxicity_name=TOXICITY_CRITERIA_NAMES.get(datasets.toxicity_criteria,
                                                   datasets.toxicity_criteria),
         version=__version__, data_hash=getattr(loaded, "data_hash", "unknown"),
+        audit_rows=getattr(loaded, "audit_rows", 0), audit_head=getattr(loaded, "audit_head", ""),
         summary=_summary(datasets, config.title), flow=steps, tables=views, figures=figs,
         km=km_views, paragraph=text,
         sum_name="products of bidimensional diameters" if who else "diameters",

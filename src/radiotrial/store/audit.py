@@ -122,6 +122,18 @@ class VerifyReport:
         return not self.problems
 
 
+def head(conn: Connection) -> tuple[int, str]:
+    """``(rows, head hash)`` of the trail as its anchor records them (``(0, GENESIS)`` if empty).
+
+    Printed in reports so that a paper copy anchors the chain outside the database: the chain
+    itself is unkeyed, so only an external copy of its head reveals a wholesale rewrite.
+    """
+    from sqlalchemy import select
+
+    anchor = conn.execute(select(audit_anchor_table)).mappings().first()
+    return (anchor["row_count"], anchor["head_hash"]) if anchor else (0, GENESIS)
+
+
 def verify(conn: Connection, *, max_problems: int = 100) -> VerifyReport:
     """Re-compute the chain; name every row edited, removed or out of order."""
     from sqlalchemy import select

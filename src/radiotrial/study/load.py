@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from radiotrial.errors import InputError, RadiotrialError
+from radiotrial.store import audit
 from radiotrial.store.dictionary import BY_NAME, polars_schema
 from radiotrial.store.service import StudyStore
 from radiotrial.study.canonical import data_hash, sort_by_key
@@ -36,6 +37,9 @@ class LoadedStudy:
     frames: dict[str, pl.DataFrame]
     data_hash: str
     db: str
+    #: rows and head hash of the audit trail when the study was loaded (see ``audit.head``)
+    audit_rows: int = 0
+    audit_head: str = ""
 
 
 def load_study(db: str | os.PathLike) -> LoadedStudy:
@@ -59,5 +63,6 @@ def read_study(store: StudyStore, conn: Connection) -> LoadedStudy:
         raise RadiotrialError(
             f"the study.yaml stored in {db} no longer validates with this radiotrial:\n{exc}"
         ) from None
+    audit_rows, audit_head = audit.head(conn)
     return LoadedStudy(row["study_id"], config, row["config_yaml"], frames, data_hash(frames),
-                       str(db))
+                       str(db), audit_rows, audit_head)
