@@ -123,3 +123,42 @@ def test_report_anchors_the_audit_trail(tmp_path):
     assert (loaded.audit_rows, loaded.audit_head) == (report.rows, report.head_hash)
     html = build_report(derive(loaded), loaded).html
     assert f"{report.rows} rows" in html and report.head_hash in html
+
+
+def _adsl(**cols):
+    base = {"SUBJID": ["A", "B", "C"], "ELIGFL": ["Y", "N", "N"],
+            "ELIGRSN": [None, "uptake: grade 2", "uptake: grade 2"], "SAFFL": ["Y", "Y", "N"],
+            "EFFFL": ["Y", "N", "N"], "EFFRSN": [None, "no baseline tumour assessment", None]}
+    base.update(cols)
+    return pl.DataFrame(base)
+
+
+def test_flow_keeps_treated_patients_who_were_not_eligible():
+    from radiotrial.report.tables import flow
+
+    f = flow(_adsl())
+    steps = {r["step"]: r["n"] for r in f.iter_rows(named=True) if r["n"] is not None}
+    assert steps == {"Enrolled": 3, "Eligible": 1, "Treated (safety set)": 2,
+                     "Response-evaluable": 1}
+    notes = f.filter(pl.col("n").is_null() & pl.col("excluded").is_null())["reason"].to_list()
+    assert notes == ["including 1 treated although not eligible"]
+
+
+def test_no_clinical_records_means_no_clinical_sentence():
+    from radiotrial.report.build import numbers
+
+    adsl = _adsl(CLEVLFL=["N", "N", "N"], CLIMPFL=["N", "N", "N"], MKBLFL=["N", "N", "N"],
+                 MKRSPFL=[None, None, None], BOR=["SD", None, None])
+    ds = SimpleNamespace(adsl=adsl, adtox=None, toxicity_criteria="ctcae-v5")
+    v = numbers(ds, None)
+    assert (v.clinical_n, v.marker_n) == (0, 0)
+    adsl = adsl.with_columns(CLEVLFL=pl.Series(["Y", "N", "N"]))
+    assert numbers(SimpleNamespace(adsl=adsl, adtox=None, toxicity_criteria="ctcae-v5"),
+                   None).clinical_n == 2  # the abstract's denominator: all treated patients
+
+
+def test_plural():
+    from radiotrial.report.narrative import plural
+
+    assert (plural(1, "man", "men"), plural(2, "man", "men"), plural(0, "event")) == (
+        "1 man", "2 men", "0 events")

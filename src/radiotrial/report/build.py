@@ -10,7 +10,12 @@ import polars as pl
 
 from radiotrial.report import figures as fig
 from radiotrial.report import tables as tab
-from radiotrial.report.narrative import TOXICITY_CRITERIA_NAMES, NarrativeNumbers, percent
+from radiotrial.report.narrative import (
+    TOXICITY_CRITERIA_NAMES,
+    NarrativeNumbers,
+    percent,
+    plural,
+)
 from radiotrial.report.narrative import results_paragraph as paragraph_of
 
 TEMPLATE = "report.html.j2"
@@ -61,8 +66,10 @@ def numbers(datasets: Any, os_fit: dict[str, Any] | None,
     """Every number of the results paragraph, from the datasets and the OS fit."""
     options = options or ReportOptions()
     adsl = datasets.adsl.filter(pl.col("SAFFL") == "Y")
-    clin_n = (adsl.height if options.clinical_denominator == "treated"
-              else adsl.filter(pl.col("CLEVLFL") == "Y").height)
+    clin_evaluable = adsl.filter(pl.col("CLEVLFL") == "Y").height
+    # no clinical assessment recorded at all: no denominator, so no sentence about improvement
+    clin_n = (adsl.height if options.clinical_denominator == "treated" and clin_evaluable
+              else clin_evaluable)
     ev = adsl.filter(pl.col("EFFFL") == "Y")
     def count(d: pl.DataFrame, col: str, val: str) -> int:
         return d.filter(pl.col(col) == val).height
@@ -115,9 +122,9 @@ def _summary(datasets: Any, title: str) -> str:
     ages = t["AGE"].drop_nulls()
     age = (f"median age {ages.median():.0f} years, range {ages.min()}–{ages.max()}"
            if ages.len() else "age not recorded")
-    return (f"{title}. {adsl.height} patients were enrolled and {t.height} were treated "
-            f"({men} men, {t.height - men} women; {age}), receiving {datasets.adex.height} "
-            f"administrations in all{_activity(datasets.adex)}. Tumour response was assessed with the "
+    return (f"{title}. {plural(adsl.height, 'patient')} were enrolled and {t.height} were treated "
+            f"({plural(men, 'man', 'men')}, {plural(t.height - men, 'woman', 'women')}; {age}), "
+            f"receiving {plural(datasets.adex.height, 'administration')} in all{_activity(datasets.adex)}. Tumour response was assessed with the "
             f"{datasets.criteria} criteria and toxicity graded with the "
             f"{TOXICITY_CRITERIA_NAMES.get(datasets.toxicity_criteria, datasets.toxicity_criteria)}"
             ".")
@@ -146,7 +153,10 @@ def build_report(datasets: Any, loaded: Any, options: ReportOptions | None = Non
     steps = []
     for r in flow.iter_rows(named=True):
         if r["n"] is not None:
-            steps.append({"step": r["step"], "n": r["n"], "excluded": [], "n_excluded": 0})
+            steps.append({"step": r["step"], "n": r["n"], "excluded": [], "n_excluded": 0,
+                          "notes": []})
+        elif r["excluded"] is None:  # a remark on the step, e.g. treated although not eligible
+            steps[-1]["notes"].append(r["reason"])
         else:
             steps[-1]["excluded"].append({"reason": r["reason"], "n": r["excluded"]})
             steps[-1]["n_excluded"] += r["excluded"]

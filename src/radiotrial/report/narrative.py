@@ -71,6 +71,11 @@ def _round_half_up(x: float) -> int:
     return int(Decimal(repr(x)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def plural(n: int, singular: str, many: str | None = None) -> str:
+    """``n`` with the noun in the right number: ``1 man``, ``2 men``, ``0 events``."""
+    return f"{n} {singular if n == 1 else (many or singular + 's')}"
+
+
 def _patients(n: int) -> str:
     return "patient" if n == 1 else "patients"
 

@@ -43,22 +43,31 @@ def _median_range(s: pl.Series, digits: int = 0) -> str:
 
 
 def flow(adsl: pl.DataFrame) -> pl.DataFrame:
-    """CONSORT-style flow: enrolled → eligible → treated → response-evaluable, with reasons."""
+    """CONSORT-style flow: enrolled → eligible → treated → response-evaluable, with reasons.
+
+    The treated (safety) set is every treated patient, eligible or not: a patient treated
+    although a criterion was not met (or not assessable) stays in the safety set and is counted
+    on a row of its own, as a protocol deviation, instead of disappearing from the flow.
+    """
     rows: list[dict[str, Any]] = []
-    n_all = adsl.height
-    rows.append({"step": "Enrolled", "n": n_all, "excluded": None, "reason": None})
-    cur = adsl
+    rows.append({"step": "Enrolled", "n": adsl.height, "excluded": None, "reason": None})
+    treated = adsl.filter(pl.col("SAFFL") == "Y")
     if adsl.get_column("ELIGFL").is_not_null().any():
-        inel = cur.filter(pl.col("ELIGFL") != "Y")
-        rows += _reasons("Eligible", cur.height - inel.height, inel, "ELIGRSN",
+        inel = adsl.filter(pl.col("ELIGFL") != "Y")
+        rows += _reasons("Eligible", adsl.height - inel.height, inel, "ELIGRSN",
                          "criteria not met")
-        cur = cur.filter(pl.col("ELIGFL") == "Y")
-    untreated = cur.filter(pl.col("SAFFL") != "Y")
-    rows += _reasons("Treated (safety set)", cur.height - untreated.height, untreated, None,
-                     "not treated")
-    cur = cur.filter(pl.col("SAFFL") == "Y")
-    ne = cur.filter(pl.col("EFFFL") != "Y")
-    rows += _reasons("Response-evaluable", cur.height - ne.height, ne, "EFFRSN",
+        eligible = adsl.filter(pl.col("ELIGFL") == "Y")
+        untreated = eligible.filter(pl.col("SAFFL") != "Y")
+        rows += _reasons("Treated (safety set)", treated.height, untreated, None, "not treated")
+        off_protocol = treated.filter(pl.col("ELIGFL") != "Y").height
+        if off_protocol:
+            rows.append({"step": "Treated (safety set)", "n": None, "excluded": None,
+                         "reason": f"including {off_protocol} treated although not eligible"})
+    else:
+        rows += _reasons("Treated (safety set)", treated.height,
+                         adsl.filter(pl.col("SAFFL") != "Y"), None, "not treated")
+    ne = treated.filter(pl.col("EFFFL") != "Y")
+    rows += _reasons("Response-evaluable", treated.height - ne.height, ne, "EFFRSN",
                      "not evaluable")
     return pl.DataFrame(rows, schema={"step": pl.String, "n": pl.Int64, "excluded": pl.Int64,
                                       "reason": pl.String})
@@ -113,7 +122,9 @@ def table1(adsl: pl.DataFrame, criteria: str = "WHO") -> pl.DataFrame:
         burden = ("Baseline sum of products of diameters, mm²" if criteria.upper() == "WHO"
                   else "Baseline sum of diameters, mm")
         rows.append((burden, "median [range]", _median_range(d["BASESUM"])))
-    if "MKBLFL" in d.columns:
+    # only when markers were recorded: "0 (0)" would claim they were measured and normal
+    if "MKBLFL" in d.columns and (
+            (d["MKBLFL"] == "Y").any() or d.get_column("MKRSN").is_not_null().any()):
         rows.append(("Tumour marker elevated at baseline", "yes",
                      pct(d.filter(pl.col("MKBLFL") == "Y").height, n)))
     return pl.DataFrame(rows, schema=["characteristic", "category", "value"], orient="row")
