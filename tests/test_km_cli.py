@@ -106,3 +106,24 @@ def test_help_teaches():
     res = runner.invoke(app, ["km", "--help"])
     assert res.exit_code == 0
     assert "radiotrial km lung.csv" in res.output and "--json" in res.output
+
+
+def test_censor_column_is_the_complement_of_event(tmp_path):
+    import polars as pl
+    from typer.testing import CliRunner
+
+    from radiotrial.cli.main import app
+
+    path = tmp_path / "os.csv"
+    pl.DataFrame({"AVAL": [5, 8, 12, 20], "CNSR": [0, 1, 0, 1],
+                  "died": [1, 0, 1, 0]}).write_csv(path)
+    runner = CliRunner()
+    by_event = runner.invoke(app, ["km", str(path), "--time", "AVAL", "--event", "died", "--json"])
+    by_censor = runner.invoke(app, ["km", str(path), "--time", "AVAL", "--censor", "CNSR",
+                                    "--json"])
+    assert by_event.exit_code == 0 and by_event.output == by_censor.output
+    inverted = runner.invoke(app, ["km", str(path), "--time", "AVAL", "--event", "CNSR"])
+    assert inverted.exit_code != 0 and "--censor CNSR" in str(inverted.exception)
+    both = runner.invoke(app, ["km", str(path), "--time", "AVAL", "--event", "died",
+                               "--censor", "CNSR"])
+    assert both.exit_code != 0 and "exactly one" in str(both.exception)

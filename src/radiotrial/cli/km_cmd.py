@@ -23,6 +23,8 @@ KM_HELP = (
     "  radiotrial km lung.csv --time time --event status --group sex\n\n"
     "  radiotrial km os.parquet --time days --event died --at 365 --at 730 --plot os.png\n\n"
     "  radiotrial km lung.csv --time time --event status --group sex --json > km.json\n\n"
+    "  radiotrial km datasets/adtte.csv --time AVAL --censor CNSR   (from `radiotrial derive`; "
+    "filter PARAMCD first)\n\n"
     "Without --json it prints medians with CI, survival at the --at times and the log-rank "
     "test; with --json one JSON object (conf_type, conf_level, strata with table, median and "
     "at, logrank), undefined values as null."
@@ -51,6 +53,28 @@ def _column(df, name: str, option: str, path: Path):
             f"{path}: {option} column {name!r} not found; columns are: {', '.join(df.columns)}"
         )
     return df[name]
+
+
+def _event_column(df, event: str | None, censor: str | None, path: Path):
+    """The event indicator (1 = event) from --event, or 1 - --censor (CDISC CNSR)."""
+    if (event is None) == (censor is None):
+        raise RadiotrialError("give exactly one of --event COL (1 = event) or --censor COL "
+                              "(1 = censored, e.g. ADTTE's CNSR)")
+    if event is not None:
+        if event.upper() == "CNSR":
+            raise RadiotrialError(
+                f"--event {event}: CNSR is 1 for censored subjects (CDISC ADTTE), so using it as "
+                f"the event would invert the curve; use --censor {event}")
+        return _column(df, event, "--event", path)
+    c = _column(df, censor, "--censor", path)
+    bad = ~c.is_in([0, 1]) | c.is_null()
+    if bad.any():
+        import polars as pl
+
+        row = int(pl.arg_where(bad, eager=True)[0])
+        raise InputError(Problem(path.name, row + 2, censor, c[row],
+                                 "censoring flag must be 0 (event) or 1 (censored)"))
+    return 1 - c
 
 
 def _located(exc: InputError, path: Path) -> InputError:
@@ -110,7 +134,14 @@ def _print_text(result, at: list[float]) -> None:
 def km(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per subject.")],
     time: Annotated[str, typer.Option("--time", help="Column with follow-up time (e.g. days).")],
-    event: Annotated[str, typer.Option("--event", help="Column with 1 = event, 0 = censored.")],
+    event: Annotated[
+        str | None, typer.Option("--event", help="Column with 1 = event, 0 = censored.")
+    ] = None,
+    censor: Annotated[
+        str | None,
+        typer.Option("--censor", help="Instead of --event: column with 1 = censored, 0 = event "
+                     "(CDISC ADTTE.CNSR, as written by `radiotrial derive`)."),
+    ] = None,
     group: Annotated[
         str | None, typer.Option("--group", help="Column to split curves by (log-rank test).")
     ] = None,
@@ -137,7 +168,7 @@ def km(
     at = list(at or [])
     df = _read(data)
     t = _column(df, time, "--time", data)
-    e = _column(df, event, "--event", data)
+    e = _event_column(df, event, censor, data)
     g = _column(df, group, "--group", data) if group else None
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise RadiotrialError(f"--plot: unknown file type {plot.suffix!r}; use .png, .svg or .pdf")
