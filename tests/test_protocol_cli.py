@@ -99,9 +99,9 @@ def test_user_errors(fake_db, tmp_path):
 def test_parse_helpers():
     assert parse_activity("1.0GBq") == 1.0
     assert parse_activity("950 MBq") == pytest.approx(0.95)
-    assert parse_activity("1.2") == 1.2
     assert parse_activity(None) is None
-    for bad in ("0GBq", "-1", "1 Ci"):
+    # a bare number was taken as GBq ("1000" = 1000 GBq); the unit is now required (QA fix)
+    for bad in ("0GBq", "-1", "1 Ci", "1.2", "1000"):
         with pytest.raises(RadiotrialError):
             parse_activity(bad)
     assert str(parse_date("2004-05-12", "--on")) == "2004-05-12"

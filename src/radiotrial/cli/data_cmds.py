@@ -14,13 +14,16 @@ import typer
 from radiotrial.errors import RadiotrialError
 
 DB_HELP = "Study database: a SQLite file (created if missing) or any SQLAlchemy URL."
+#: For commands that read or change an existing study (a missing database is refused).
+DB_EXISTING_HELP = ("Study database holding an imported study: a SQLite file or any SQLAlchemy "
+                    "URL (must exist).")
 JSON_HELP = "Print a machine-readable JSON summary instead of text."
 USER_HELP = "User recorded in the audit trail (default: $RADIOTRIAL_USER or your login name)."
 
 audit_app = typer.Typer(
     help="Inspect the audit trail: who changed what, when and why.\n\n"
          "Example:\n\n  radiotrial audit verify --db study.db\n\n"
-         "  radiotrial audit show --db study.db --subject P001",
+         "  radiotrial audit show --db study.db --subject LAN-01-003",
     no_args_is_help=True,
 )
 
@@ -112,7 +115,7 @@ def import_cmd(
 
 def export_cmd(
     out: Path = typer.Argument(..., help="Folder to write (must not already hold a study)."),
-    db: str = typer.Option("study.db", "--db", help=DB_HELP),
+    db: str = typer.Option("study.db", "--db", help=DB_EXISTING_HELP),
     fmt: str = typer.Option("csv", "--format", help="csv (one file per record type) or xlsx."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace study files already in OUT."),
     user: str = typer.Option(None, "--user", help=USER_HELP),
@@ -160,7 +163,7 @@ def template_cmd(
 
 @audit_app.command("verify")
 def audit_verify(
-    db: str = typer.Option("study.db", "--db", help=DB_HELP),
+    db: str = typer.Option("study.db", "--db", help=DB_EXISTING_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Re-compute the audit trail's hash chain; name every edited, removed or reordered row.
@@ -191,7 +194,7 @@ def audit_verify(
 
 @audit_app.command("show")
 def audit_show(
-    db: str = typer.Option("study.db", "--db", help=DB_HELP),
+    db: str = typer.Option("study.db", "--db", help=DB_EXISTING_HELP),
     subject: str = typer.Option(None, "--subject", help="Only this subject's history."),
     record_type: str = typer.Option(None, "--record-type", help="Only this record type."),
     limit: int = typer.Option(None, "--limit", help="At most this many rows."),
@@ -201,7 +204,7 @@ def audit_show(
 
     Example:
 
-      radiotrial audit show --db study.db --subject P001 --record-type administration
+      radiotrial audit show --db study.db --subject LAN-01-003 --record-type administration
     """
     from radiotrial.store.service import StudyStore
 
@@ -209,6 +212,10 @@ def audit_show(
         rows = store.history(subject=subject, record_type=record_type, limit=limit)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        what = " and ".join(x for x in (subject, record_type and f"record type {record_type}") if x)
+        typer.echo(f"no audit rows for {what}" if what else f"no audit rows in {db}")
         return
     from rich.console import Console
     from rich.table import Table
@@ -234,7 +241,7 @@ def edit_cmd(
     set_: list[str] = typer.Option(None, "--set", help="Column=new value (repeat; empty value clears)."),
     delete: bool = typer.Option(False, "--delete", help="Delete the record instead."),
     reason: str = typer.Option(..., "--reason", help="Why (required; kept in the audit trail)."),
-    db: str = typer.Option("study.db", "--db", help=DB_HELP),
+    db: str = typer.Option("study.db", "--db", help=DB_EXISTING_HELP),
     user: str = typer.Option(None, "--user", help=USER_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -245,13 +252,17 @@ def edit_cmd(
 
     Example:
 
-      radiotrial edit administration --key subject_id=P001 --key cycle=2 \\
-          --set calibrated_activity=1.45 --reason "transcription error, source: pharmacy log"
+      radiotrial edit administration --db study.db --key subject_id=LAN-01-003 --key cycle=1 \\
+          --set calibrated_activity=1.05 --reason "transcription error, source: pharmacy log"
 
-      radiotrial edit lab --key subject_id=P001 --key instant=2004-01-14T08:00:00Z \\
-          --key analyte=HGB --delete --reason "duplicate entry"
+      radiotrial edit lab --db study.db --key subject_id=LAN-01-003 \\
+          --key instant=2001-04-29T09:06:00+02:00 --key analyte=HGB --delete \\
+          --reason "duplicate entry"
+
+    A key that other records reference (a subject's subject_id, a lesion's lesion_id, a site's
+    site_id) cannot be renamed or deleted while they do.
     """
-    from radiotrial.study.edit import edit_record
+    from radiotrial.study.edit import edit_record, key_text
 
     if delete and set_:
         raise RadiotrialError("give either --set or --delete, not both")
@@ -264,12 +275,17 @@ def edit_cmd(
                                "changes": {k: {"old": o, "new": n}
                                            for k, (o, n) in summary.changes.items()}}, indent=2))
     elif summary.deleted:
-        typer.echo(f"deleted {record_type} {summary.key}")
+        typer.echo(f"deleted {record_type} {key_text(summary.key)}")
     elif not summary.changes:
         typer.echo("no value changed; nothing recorded")
     else:
         for k, (o, n) in summary.changes.items():
-            typer.echo(f"{record_type} {summary.key}: {k} {o!r} → {n!r}")
+            typer.echo(f"{record_type} {key_text(summary.key)}: {k} {_shown(o)} → {_shown(n)}")
+
+
+def _shown(text: str | None) -> str:
+    """A stored value as text for a message (empty shown as ``(empty)``)."""
+    return "(empty)" if text is None else text
 
 
 def add_cmd(
@@ -278,7 +294,7 @@ def add_cmd(
     from_csv: Path = typer.Option(None, "--from-csv",
                                   help="CSV file of new records (header = column names)."),
     reason: str = typer.Option(None, "--reason", help="Why (optional; kept in the audit trail)."),
-    db: str = typer.Option("study.db", "--db", help=DB_HELP),
+    db: str = typer.Option("study.db", "--db", help=DB_EXISTING_HELP),
     user: str = typer.Option(None, "--user", help=USER_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -291,8 +307,9 @@ def add_cmd(
 
     Example:
 
-      radiotrial add lab --db study.db --set subject_id=P001 --set instant=2004-03-01T08:00:00Z \\
-          --set analyte=HGB --set value=12.1 --set unit=g/dL
+      radiotrial add lab --db study.db --set subject_id=LAN-01-003 \\
+          --set instant=2001-07-30T08:00:00+02:00 --set analyte=HGB --set value=12.1 \\
+          --set unit=g/dL
 
       radiotrial add lab --db study.db --from-csv new-labs.csv --reason "cycle 3 results"
     """

@@ -17,17 +17,20 @@ from radiotrial.errors import RadiotrialError
 ELIGIBILITY_HELP = """\
 Who is eligible? Every subject checked against the protocol's entry criteria.
 
-The criteria are in study.yaml, [bold]protocol.eligibility.rules[/bold]: histology, liver metastases, progression within N
-months, scintigraphy uptake grade, age, lab thresholds, performance status).
+The criteria are in study.yaml, [bold]protocol.eligibility.rules[/bold]
+(histology, liver metastases, progression within N months, scintigraphy
+uptake grade, age, lab thresholds, performance status).
 
-Each subject is [green]eligible[/green] (all criteria met), [red]not eligible[/red] (a criterion
-not met) or [yellow]not assessable[/yellow] (data missing or outside its look-back window;
-missing data is never eligible). Lab and scan windows end at the first treatment.
+Each subject is [green]eligible[/green] (all criteria met), [red]not eligible[/red]
+(a criterion not met) or [yellow]not assessable[/yellow] (data missing or outside
+its look-back window; missing data is never eligible). Lab and scan windows
+end at the first treatment.
 
-[bold]Examples[/bold]
+[bold]Examples[/bold] (one line per subject with reasons; every criterion,
+record and value used; JSON)
 
-  radiotrial eligibility --db study.db              one line per subject, with reasons
-  radiotrial eligibility --db study.db --details    every criterion, record and value used
+  radiotrial eligibility --db study.db
+  radiotrial eligibility --db study.db --details
   radiotrial eligibility --db study.db --json > eligibility.json
 """
 
@@ -35,34 +38,42 @@ SCHEDULE_HELP = """\
 Who is due, who is overdue, and which visits deviated from the protocol?
 
 Planned dates come from the actual first treatment: cycles every
-[bold]protocol.cycle_interval_days[/bold] ± tolerance (default 56 ± 7), an assessment in days
-56-84 after each cycle, follow-up visits after treatment ends. Only records dated on or before
---as-of are used, so the worklist is the one the team would have seen that day (default: the
-data cut-off, i.e. the latest record date; [italic]--as-of today[/italic] for a running study).
+[bold]protocol.cycle_interval_days[/bold] ± tolerance (default 56 ± 7), an
+assessment in days 56-84 after each cycle (an assessment counts for the
+earliest cycle whose window holds it), follow-up visits after treatment ends.
+Only records dated on or before --as-of are used, so the worklist is the one
+the team would have seen that day (default: the data cut-off, i.e. the latest
+record date; [italic]--as-of today[/italic] for a running study).
 
-Lists the worklist (due and overdue events; --all adds planned ones) and the deviations (cycle
-early or late, assessment outside its window or missing, cycle after progression).
+Lists the worklist (due and overdue events; --all adds planned ones) and the
+deviations (cycle early or late, assessment outside its window or missing,
+cycle after progression).
 
 [bold]Examples[/bold]
 
   radiotrial schedule --db study.db
-  radiotrial schedule --db study.db --as-of 2004-09-01 --all
+  radiotrial schedule --db study.db --as-of 2002-10-01 --all
   radiotrial schedule --db study.db --timeline --json > schedule.json
 """
 
 READY_HELP = """\
 May this subject receive the next cycle on this date? READY or HOLD, with every reason.
 
-Hold reasons: a lab below the retreatment threshold (default platelets >= 75, neutrophils >= 1.0 x10^9/L
-within 14 days), toxicity not recovered to <= grade 1, interval too short, cumulative dose or
-BED over an organ limit with the planned activity, progression documented, maximum cycles
-reached. Only records dated on or before --on are used. Exit code 0 = ready, 1 = hold.
+Hold reasons: death or a new therapy; end of treatment or end of study
+recorded (disposition); a lab below the retreatment threshold (default
+platelets >= 75, neutrophils >= 1.0 x10^9/L within 14 days); toxicity not
+recovered to <= grade 1; interval too short; cumulative dose or BED over an
+organ limit with the planned activity; progression documented; maximum cycles
+reached. Only records dated on or before --on are used (a cycle given on
+--on counts as given). --activity needs its unit, GBq or MBq.
+Exit code 0 = ready, 1 = hold.
 
-[bold]Examples[/bold]
+[bold]Examples[/bold] (example study: cycles 2 and 3 READY, HOLD after the end of
+treatment on 2002-05-08)
 
-  radiotrial ready S07 --db study.db
-  radiotrial ready S07 --db study.db --on 2004-05-12 --activity 1.0GBq
-  radiotrial ready S07 --db study.db --activity 950MBq --json
+  radiotrial ready LAN-01-007 --db study.db --on 2002-01-01 --activity 1.1GBq
+  radiotrial ready LAN-01-007 --db study.db --on 2002-03-01 --activity 950MBq
+  radiotrial ready LAN-01-007 --db study.db --on 2004-05-12 --json
 """
 
 _ACTIVITY = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(GBq|MBq)?\s*$", re.IGNORECASE)
@@ -83,7 +94,7 @@ def parse_date(text: str | None, option: str) -> date | None:
 
 
 def parse_activity(text: str | None) -> float | None:
-    """Activity in GBq from ``1.0GBq``, ``950 MBq`` or a bare number (GBq)."""
+    """Activity in GBq from ``1.0GBq`` or ``950 MBq``; the unit (GBq or MBq) is required."""
     if text is None:
         return None
     m = _ACTIVITY.match(text)
@@ -91,9 +102,13 @@ def parse_activity(text: str | None) -> float | None:
         raise RadiotrialError(
             f"--activity: {text!r} is not an activity; write e.g. 1.0GBq or 950MBq")
     value = float(m.group(1))
+    if m.group(2) is None:
+        raise RadiotrialError(
+            f"--activity: {text!r} has no unit; write GBq or MBq, e.g. {m.group(1)}GBq or "
+            f"{m.group(1)}MBq")
     if value <= 0:
         raise RadiotrialError(f"--activity: {text!r} must be > 0")
-    return value / 1000.0 if (m.group(2) or "GBq").lower() == "mbq" else value
+    return value / 1000.0 if m.group(2).lower() == "mbq" else value
 
 
 def _load(db: str) -> Any:
@@ -213,11 +228,12 @@ def schedule_cmd(
 
 
 def ready_cmd(
-    subject: str = typer.Argument(..., help="Subject code, e.g. S07."),
+    subject: str = typer.Argument(..., help="Subject code, e.g. LAN-01-007."),
     db: str = typer.Option(..., "--db", help="The study database (SQLite file or SQLAlchemy URL)."),
     on: str | None = typer.Option(None, "--on", help="Date of the cycle, YYYY-MM-DD (default today)."),
     activity: str | None = typer.Option(
-        None, "--activity", help="Planned activity, e.g. 1.0GBq or 950MBq (checks dose and BED)."),
+        None, "--activity",
+        help="Planned activity with its unit, GBq or MBq, e.g. 1.0GBq or 950MBq (checks dose and BED)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     from rich.console import Console

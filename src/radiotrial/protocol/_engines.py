@@ -20,6 +20,10 @@ from typing import Any
 
 import polars as pl
 
+#: Organs whose absorbed dose comes only from ``dosimetry.dose_per_gbq`` (study physicist's
+#: Gy/GBq, radiotrial.physics.config.DosimetryConfig): no model computes them.
+_PER_GBQ_ORGANS = ("kidney", "red_marrow")
+
 Grader = Callable[[pl.DataFrame, str, pl.DataFrame, Any], pl.DataFrame]
 DoseChecker = Callable[[Mapping[str, pl.DataFrame], str, float, Any],
                        list[tuple[bool | None, str]]]
@@ -43,12 +47,17 @@ def dose_checker() -> DoseChecker:
     def check(frames: Mapping[str, pl.DataFrame], subject_id: str, planned_gbq: float,
               dosimetry_config: Any) -> list[tuple[bool | None, str]]:
         prior = derive_dosimetry(frames, dosimetry_config)
+        configured = set(getattr(dosimetry_config, "dose_per_gbq", None) or {})
+        estimates = getattr(dosimetry_config, "estimates", None)
+        if estimates is None:  # DosimetryConfig's default estimates leave out "lung"
+            estimates = []
+        configured |= {f"estimate {e}" for e in estimates}
         res = planned_cycle_check(prior, {subject_id: planned_gbq}, dosimetry_config)
         out: list[tuple[bool | None, str]] = []
         for r in res.iter_rows(named=True):
             what = f"{r['organ']} {r['scope']} {'BED' if r['quantity'] == 'bed' else 'dose'}"
             if r["would_exceed"] is None:
-                out.append((None, f"{what}: not computable (no dose per GBq from a prior cycle)"))
+                out.append((None, f"{what}: not computable ({_why_unknown(r, configured)})"))
             elif r["would_exceed"]:
                 out.append((True, r["warning"] or f"{what} would exceed {r['limit_gy']} Gy"))
             else:
@@ -58,3 +67,21 @@ def dose_checker() -> DoseChecker:
         return out
 
     return check
+
+
+def _why_unknown(row: Mapping[str, Any], configured: set[str]) -> str:
+    """Why a planned-cycle check could not be evaluated, naming the study.yaml setting to fill.
+
+    ``configured``: the organs of ``dosimetry.dose_per_gbq`` and "estimate <name>" for each of
+    ``dosimetry.estimates`` (radiotrial.physics.config.DosimetryConfig).
+    """
+    organ = row["organ"]
+    if organ == "lung" and row["dose_per_gbq"] is None and "estimate lung" not in configured:
+        return "lung dose not estimated: 'lung' is not in dosimetry.estimates in study.yaml"
+    if row["dose_per_gbq"] is None and organ in _PER_GBQ_ORGANS and organ not in configured:
+        return (f"no {organ} dose per GBq: set dosimetry.dose_per_gbq.{organ} (Gy/GBq) in "
+                f"study.yaml")
+    if row["dose_per_gbq"] is not None and row["quantity"] == "bed":
+        return (f"no effective half-life for the BED: set "
+                f"dosimetry.effective_half_life_h.{organ} in study.yaml")
+    return "no dose per GBq from a prior cycle"

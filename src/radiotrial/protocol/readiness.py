@@ -5,6 +5,10 @@ only when none holds (a check that cannot be made for lack of data holds: missin
 clears a patient). Checks (``config.retreatment``; :class:`~radiotrial.protocol.config.ProtocolConfig`):
 
 - ``status``: subject died or started a new anti-cancer therapy on or before the date.
+- ``disposition``: an ``end of treatment`` or ``end of study`` record (CDISC SDTM DS,
+  docs/import-format.md) dated on or before the date: "treatment ended on DATE (REASON)" /
+  "study ended on DATE (REASON)". Read by
+  :func:`~radiotrial.protocol.schedule.disposition_as_of`, as in the schedule.
 - ``eligibility`` (first cycle only): the entry criteria, with the date as first treatment.
 - ``max_cycles``: cycles given already reach ``max_cycles``.
 - ``interval``: fewer than ``cycle_interval_days - cycle_tolerance_days`` days since the last
@@ -36,6 +40,7 @@ from radiotrial.errors import RadiotrialError
 from radiotrial.protocol import _engines
 from radiotrial.protocol._frames import get
 from radiotrial.protocol.config import LabThreshold, ProtocolConfig
+from radiotrial.protocol.schedule import disposition_as_of
 
 OK, HOLD, NOT_CHECKED = "ok", "hold", "not checked"
 
@@ -107,6 +112,17 @@ def _lab_check(labs: pl.DataFrame, t: LabThreshold, on: date, days: int) -> Chec
                              f"retreatment threshold {t.label()} (limit {limit:g})")
 
 
+def _disposition_checks(frames: Mapping[str, Any], subject_id: str, on: date) -> list[Check]:
+    """HOLD for each end of treatment / end of study recorded on or before ``on``."""
+    d = disposition_as_of(frames, on).filter(pl.col("subject_id") == subject_id)
+    row = d.row(0, named=True) if d.height else {}
+    out = [Check("disposition", HOLD, f"{what} ended on {row[f'{pre}_date']} "
+                                      f"({row[f'{pre}_reason']})")
+           for pre, what in (("eot", "treatment"), ("eos", "study"))
+           if row.get(f"{pre}_date") is not None]
+    return out or [Check("disposition", OK, "no end of treatment or end of study recorded")]
+
+
 def _progression_date(frames: Mapping[str, Any], subject_id: str, first: date, on: date,
                       progression: Any | None) -> date | None:
     ta = _subset(frames, "tumour_assessment", subject_id).filter(
@@ -165,6 +181,9 @@ def check_readiness(
         checks.append(Check("status", HOLD, f"new anti-cancer therapy started {min(newt)}"))
     else:
         checks.append(Check("status", OK, "alive, no new therapy recorded"))
+
+    # -- disposition: end of treatment / end of study -------------------------------------------
+    checks.extend(_disposition_checks(frames, subject_id, on))
 
     # -- first cycle: eligibility -----------------------------------------------------------------
     if n_given == 0:

@@ -7,11 +7,14 @@ Rules (options in :class:`~radiotrial.protocol.config.ProtocolConfig`):
   (``"first_treatment"``). A cycle is *early* / *late* when ``actual - planned`` is beyond
   ± ``cycle_tolerance_days`` (the tolerance itself is on time: 49 and 63 days for 56 ± 7).
   Cycles are counted in order of administration; one beyond ``max_cycles`` is a deviation.
-- **Assessments.** Each assessment date (from ``assessment_sources``) belongs to the latest
-  cycle strictly before it (an assessment on the day of the next cycle belongs to the previous
-  cycle: it is the pre-treatment assessment). The assessment of cycle k is the earliest
-  in its window [cycle + start, cycle + end] (inclusive), otherwise its earliest one, which is
-  then *outside window* with ``days_off`` to the nearest window edge. None at all once the
+- **Assessments.** The window of cycle k is [cycle + start, cycle + end] (inclusive). Windows
+  may overlap the next cycle (56 +- 7-day cycles, 56-84-day window): an assessment date (from
+  ``assessment_sources``) satisfies the earliest cycle whose window contains it and that has no
+  assessment yet (an assessment on the day of the next cycle, its pre-treatment assessment,
+  thus counts for the previous cycle). Only an assessment in no window is *outside window*,
+  for the latest cycle before it without an assessment (``days_off`` to the nearest window
+  edge; never reaching back past a cycle already assessed earlier; per cycle the earliest).
+  Baseline assessments (on or before cycle 1) are not attributed. None at all once the
   window has closed is *missing*, unless the subject died, started a new therapy or ended the
   study (disposition) before the window closed.
 - **Progression** (ends treatment): the first tumour assessment after first treatment with
@@ -131,8 +134,13 @@ def _disposition_frame(frames: Mapping[str, Any]) -> pl.DataFrame:
     return df.select([pl.col(c).cast(t) for c, t in schema.items()])
 
 
-def _disposition(frames: Mapping[str, Any], as_of: date) -> pl.DataFrame:
-    """``subject_id, eot_date, eot_reason, eos_date, eos_reason``: disposition known on ``as_of``."""
+def disposition_as_of(frames: Mapping[str, Any], as_of: date) -> pl.DataFrame:
+    """``subject_id, eot_date, eot_reason, eos_date, eos_reason``: disposition known on ``as_of``.
+
+    The first ``end of treatment`` / ``end of study`` record (CDISC SDTM DS; ADaM ADSL
+    EOTSTT/DCTREAS, EOSSTT/DCSREAS) dated on or before ``as_of``, one row per subject with
+    either. The one reading of disposition shared by the schedule and readiness.
+    """
     d = _disposition_frame(frames).filter(pl.col("date") <= as_of)
     out = []
     for event, pre in ((END_OF_TREATMENT, "eot"), (END_OF_STUDY, "eos")):
@@ -204,6 +212,63 @@ def _assessment_dates(frames: Mapping[str, Any], cfg: ProtocolConfig, as_of: dat
     )
 
 
+def _attribute_assessments(ass: pl.DataFrame, cycles: pl.DataFrame) -> pl.DataFrame:
+    """``subject_id, k, a_date, a_last``: the assessment of each cycle ``k`` (module rules).
+
+    ``ass``: ``subject_id, date``; ``cycles``: ``subject_id, k, actual, ws, we`` (window).
+    Windows of consecutive cycles may overlap the next cycle (8-week cycles, 8-12-week window),
+    so an assessment is not simply the latest cycle's: it satisfies the *earliest* cycle whose
+    window contains it and that has no assessment yet. Processed in date order, that greedy
+    matching is monotone (later assessments fill later cycles), so cycle k takes the earliest
+    assessment in its window after the one taken by the last filled cycle before k: one
+    vectorised step per cycle number (at most ``max_cycles`` + a few), never per subject or row.
+    An assessment in no window is *outside window* for the latest cycle before it that has no
+    assessment (not reaching back past a cycle filled by an earlier assessment); per cycle the
+    earliest such one counts. Baseline assessments (on or before cycle 1) are not attributed.
+    ``a_last`` is the subject's latest assessment after first treatment.
+    """
+    sid = "subject_id"
+    first = cycles.group_by(sid).agg(pl.col("actual").min().alias("first"))
+    ass = (ass.join(first, on=sid, how="inner").filter(pl.col("date") > pl.col("first"))
+           .select(sid, "date"))
+    in_win = (pl.col("date") >= pl.col("ws")) & (pl.col("date") <= pl.col("we"))
+    pairs = ass.join(cycles, on=sid, how="inner").filter(in_win)
+    filled: list[pl.DataFrame] = []
+    taken = pl.DataFrame(schema={sid: pl.String, "taken": pl.Date})
+    k_max = int(cycles["k"].max() or 0)
+    for k in range(1, k_max + 1):  # per cycle number, each step over all subjects at once
+        got = (pairs.filter(pl.col("k") == k).join(taken, on=sid, how="left")
+               .filter(pl.col("taken").is_null() | (pl.col("date") > pl.col("taken")))
+               .group_by(sid).agg(pl.col("date").min().alias("a_in"))
+               .with_columns(pl.lit(k, dtype=pl.Int64).alias("k")))
+        filled.append(got)
+        taken = pl.concat([taken, got.select(sid, pl.col("a_in").alias("taken"))]).group_by(
+            sid).agg(pl.col("taken").max())
+    a_in = pl.concat(filled) if filled else pl.DataFrame(
+        schema={sid: pl.String, "a_in": pl.Date, "k": pl.Int64})
+    # assessments in no window: latest preceding cycle without an assessment, not before the
+    # last cycle already filled by an earlier assessment
+    outside = ass.join(pairs.select(sid, "date").unique(), on=[sid, "date"], how="anti")
+    reach = (outside.join(a_in, on=sid, how="inner").filter(pl.col("a_in") < pl.col("date"))
+             .group_by(sid, "date").agg(pl.col("k").max().alias("k_filled")))
+    a_out = (
+        outside.join(cycles.select(sid, "k", "actual").join(a_in, on=[sid, "k"], how="anti"),
+                     on=sid, how="inner")
+        .filter(pl.col("actual") < pl.col("date"))
+        .join(reach, on=[sid, "date"], how="left")
+        .filter(pl.col("k_filled").is_null() | (pl.col("k") > pl.col("k_filled")))
+        .group_by(sid, "date").agg(pl.col("k").max())
+        .group_by(sid, "k").agg(pl.col("date").min().alias("a_out"))
+    )
+    return (
+        cycles.select(sid, "k")
+        .join(a_in.select(sid, "k", "a_in"), on=[sid, "k"], how="left")
+        .join(a_out, on=[sid, "k"], how="left")
+        .join(ass.group_by(sid).agg(pl.col("date").max().alias("a_last")), on=sid, how="left")
+        .select(sid, "k", pl.coalesce("a_in", "a_out").alias("a_date"), "a_last")
+    )
+
+
 def build_schedule(frames: Mapping[str, Any], config: ProtocolConfig | None = None,
                    as_of: date | None = None, *, progression: Any | None = None) -> Schedule:
     """Planned vs actual cycles and assessments, deviations and the worklist as of ``as_of``.
@@ -248,29 +313,15 @@ def build_schedule(frames: Mapping[str, Any], config: ProtocolConfig | None = No
         pl.col("new_therapy_date").filter(pl.col("new_therapy_date") <= as_of).min(),
         pl.col("last_known_alive_date").filter(pl.col("last_known_alive_date") <= as_of).max(),
     )
-    disp = _disposition(frames, as_of)
+    disp = disposition_as_of(frames, as_of)
     cyc = (cyc.join(pd_dates, on=sid, how="left").join(fu, on=sid, how="left")
            .join(disp, on=sid, how="left"))
 
     # ---- assessments attributed to cycles -------------------------------------------------
-    ass = _assessment_dates(frames, cfg, as_of)
-    attributed = ass.join_asof(
-        cyc.select(sid, pl.col("actual").alias("cdate"), "k").sort("cdate"),
-        left_on="date", right_on="cdate", by=sid, strategy="backward",
-        allow_exact_matches=False, check_sortedness=False,
-    ).filter(pl.col("k").is_not_null())
-    per_cycle = (
-        attributed.join(cyc.select(sid, "k", "ws", "we"), on=[sid, "k"], how="inner")
-        .group_by(sid, "k")
-        .agg(
-            pl.col("date").filter((pl.col("date") >= pl.col("ws")) & (pl.col("date") <= pl.col("we")))
-            .min().alias("a_in"),
-            pl.col("date").min().alias("a_first"),
-            pl.col("date").max().alias("a_last"),
-        )
-        .with_columns(pl.coalesce("a_in", "a_first").alias("a_date"))
-    )
-    cyc = cyc.join(per_cycle, on=[sid, "k"], how="left")
+    per_cycle = _attribute_assessments(_assessment_dates(frames, cfg, as_of),
+                                       cyc.select(sid, "k", "actual", "ws", "we"))
+    cyc = cyc.join(per_cycle.drop("a_last"), on=[sid, "k"], how="left").join(
+        per_cycle.group_by(sid).agg(pl.col("a_last").max()), on=sid, how="left")
     a = pl.col("a_date")
     stopped_before_close = (
         (pl.col("death_date") <= pl.col("we")).fill_null(False)

@@ -94,6 +94,10 @@ def edit_record(db: str | os.PathLike, name: str, key: Mapping[str, str],
                 rkey = json_text({k: old_text[k] for k in rt.key})
                 subject = old_text.get("subject_id")
                 summary = EditSummary(rt.name, {k: old_text[k] for k in rt.key})
+                changed_keys = (set(rt.names) if delete else
+                                {k for k in changes
+                                 if ((changes[k] or "").strip() or None) != old_text.get(k)})
+                _refuse_referenced(conn, rt, old, changed_keys, delete)
                 if delete:
                     store.delete_record(conn, rt.name, tkey, json_text(old_text), user=user,
                                         reason=reason, source=source, record_key=rkey,
@@ -123,6 +127,45 @@ def edit_record(db: str | os.PathLike, name: str, key: Mapping[str, str],
                 f"change refused by the database (duplicate key or a reference that does not "
                 f"resolve): {exc.orig}; nothing was changed") from None
     return summary
+
+
+def key_text(key: Mapping[str, str | None]) -> str:
+    """A record key as the user writes it: ``subject_id=P-001, cycle=2``."""
+    return ", ".join(f"{k}={v}" for k, v in key.items())
+
+
+def _refuse_referenced(conn: Connection, rt: RecordType, old: Mapping,
+                       changed: set[str], delete: bool) -> None:
+    """Refuse, with a clear message, to rename or delete a key that other records reference.
+
+    The references are the foreign keys of ``store/schema.py`` (site ← subject, subject ← every
+    subject record, lesion ← measurement); the database would refuse the change anyway, but only
+    with "FOREIGN KEY constraint failed".
+    """
+    from sqlalchemy import func, select
+
+    from radiotrial.store.schema import RECORD_TABLES
+
+    target = RECORD_TABLES[rt.name]
+    uses: list[str] = []
+    for name, table in RECORD_TABLES.items():
+        for fk in table.foreign_key_constraints:
+            if fk.referred_table is not target:
+                continue
+            pairs = [(el.parent, el.column.name) for el in fk.elements]
+            if not any(col in changed for _, col in pairs):
+                continue
+            n = conn.execute(select(func.count()).select_from(table).where(
+                *[child == old[col] for child, col in pairs])).scalar_one()
+            if n:
+                uses.append(f"{n} {name} record(s)")
+    if uses:
+        what = key_text({k: old[k] for k in rt.key})
+        action = ("delete" if delete else
+                  f"change {', '.join(sorted(c for c in changed if c in rt.key))} of")
+        raise RadiotrialError(
+            f"cannot {action} {rt.name} {what}: other records refer to it ({', '.join(uses)}); "
+            "change or delete those first; nothing was changed")
 
 
 def _check_unit_change(rt: RecordType, changes: Mapping[str, str | None],

@@ -3,7 +3,9 @@
 CSV: ``study.yaml`` (verbatim as imported) and one CSV per record type in canonical form
 (see ``canonical.py``): canonical units, rows in key order; record types without rows are omitted,
 except ``subject.csv``. XLSX: the same tables as sheets of ``study.xlsx`` with typed cells (numbers,
-dates, booleans); instants are text with ``Z`` (Excel has no time zones). Importing an export
+dates, booleans); instants are text with ``Z`` (Excel has no time zones); number cells hold the
+canonical shortest round-trip text of each double (ECMA-376 Part 1 §18.3.1.96 ``<v>`` is
+xsd:double text), so all 17 significant digits survive. Importing an export
 gives the same data hash; exporting that again gives identical files.
 
 Every export is recorded in the audit trail (spec/data-management.md §2 lists EXPORT among the
@@ -104,15 +106,22 @@ def write_workbook(path: Path, frames: dict, dictionary: list[list[str]] | None 
         ws.append(rt.names)
         frame = sort_by_key(conform(frame, rt), rt)
         text = to_text(frame, rt)
-        inst = [c.name for c in rt.columns if c.kind == "instant"]
+        # instants as canonical text; floats as their canonical (shortest round-trip) text
+        inst = [c.name for c in rt.columns if c.kind in ("instant", "float")]
         frame = frame.with_columns([text.get_column(n) for n in inst]) if inst else frame
-        strs = {c.name for c in rt.columns if frame.schema[c.name] == pl.String}
+        floats = {c.name for c in rt.columns if c.kind == "float"}
+        strs = {c.name for c in rt.columns if frame.schema[c.name] == pl.String} - floats
         for row in frame.iter_rows():
             cells = []
             for name_, v in zip(rt.names, row, strict=True):
                 cell = WriteOnlyCell(ws, value=v)
-                if name_ in strs and v is not None:
-                    cell.data_type = "s"  # never let text such as '=x' become a formula
+                if v is not None:
+                    if name_ in floats:
+                        # a number cell holding the exact text: openpyxl would format a float
+                        # with '%.16g', which loses the 17th significant digit
+                        cell.data_type = "n"
+                    elif name_ in strs:
+                        cell.data_type = "s"  # never let text such as '=x' become a formula
                 cells.append(cell)
             ws.append(cells)
     if dictionary:

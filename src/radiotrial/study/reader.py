@@ -111,9 +111,40 @@ def read_csv_table(path: Path, file: str | None = None) -> tuple[pl.DataFrame | 
     try:
         frame = pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
     except Exception as exc:  # noqa: BLE001 - polars reports malformed CSV in several error types
-        return None, [Problem(file, None, None, None, f"malformed CSV: {exc}")]
+        return None, [_malformed(file, text, exc)]
     frame = frame.rename({c: c.strip().lower() for c in frame.columns})
-    return frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64)), []
+    frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    # rows with no value at all (a blank line, or ',,,' as Excel writes them) carry no data:
+    # drop them after numbering, so the other rows keep the numbers a spreadsheet shows
+    data = [c for c in frame.columns if c != ROW]
+    if data:
+        filled = pl.any_horizontal([pl.col(c).str.strip_chars().str.len_chars() > 0
+                                    for c in data]).fill_null(False)
+        frame = frame.filter(filled)
+    return frame, []
+
+
+def _malformed(file: str, text: str, exc: Exception) -> Problem:
+    """Problem for CSV text that polars cannot parse, naming the first row with too many fields.
+
+    Only runs on the error path: Python's ``csv`` module (RFC 4180 quoting, as polars) counts the
+    fields of each row (header = row 1; a blank line counts as a row, as in a spreadsheet).
+    """
+    import csv
+
+    hint = 'quote text that contains commas ("...")'
+    rows = csv.reader(io.StringIO(text))
+    try:
+        width = len(next(rows))
+        for number, row in enumerate(rows, start=2):
+            if len(row) > width:
+                return Problem(file, number, None, ",".join(row),
+                               f"malformed CSV: {len(row)} values but {width} columns in the "
+                               f"header; {hint}")
+    except csv.Error as err:
+        return Problem(file, None, None, None, f"malformed CSV: {err}; {hint}")
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Problem(file, None, None, None, f"malformed CSV: {reason}; {hint}")
 
 
 def _cell_text(v: Any) -> str | None:

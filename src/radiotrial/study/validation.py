@@ -142,6 +142,12 @@ def parse_table(rt: RecordType, raw: pl.DataFrame, file: str) -> tuple[pl.DataFr
                 bad = rawc.is_not_null() & val.is_null() & ~naive
             else:
                 bad = rawc.is_not_null() & val.is_null()
+            if c.kind in ("int", "float"):
+                # "4,0": a decimal comma (European locale) rather than a dot
+                comma = rawc.str.contains(r"^[+-]?\d*,\d+$")
+                problems += _collect(both, bad & comma, file, c.name,
+                                     f"{reason}; use a dot as decimal separator", value=rawc)
+                bad = bad & ~comma
             problems += _collect(both, bad, file, c.name, reason, value=rawc)
         if c.kind == "code":
             problems += _collect(both, ~val.str.contains(CODE_PATTERN), file, c.name,
@@ -275,12 +281,15 @@ _ALL_DATES = [
     ("adverse_event", "start_date"), ("adverse_event", "end_date"),
     ("follow_up", "new_therapy_date"),
 ]
-#: Dated columns that must not precede enrolment by more than the screening window
-#: (import-format.md: measurement, assessment, administration, lab).
+#: Screening records: they must not precede enrolment by more than the screening window
+#: (import-format.md: baseline imaging / measurements, assessments, labs).
 _AFTER_ENROLMENT = [
-    ("administration", "admin_instant"), ("measurement", "assessment_date"),
-    ("tumour_assessment", "assessment_date"), ("clinical", "assessment_date"), ("lab", "instant"),
+    ("measurement", "assessment_date"), ("tumour_assessment", "assessment_date"),
+    ("clinical", "assessment_date"), ("lab", "instant"),
 ]
+#: Treatment records: none may precede enrolment at all (treatment starts after enrolment,
+#: ICH E6(R3) §3.10 / protocol; the screening window is for screening records only).
+_NOT_BEFORE_ENROLMENT = [("administration", "admin_instant")]
 
 
 def check_study(frames: dict[str, pl.DataFrame], files: dict[str, str],
@@ -330,6 +339,13 @@ def check_study(frames: dict[str, pl.DataFrame], files: dict[str, str],
         p.append(Problem(files[rt_name], row, col, date.isoformat(),
                          f"more than {opt.screening_window_days} days before enrolment_date "
                          f"{en.isoformat()}"))
+    # no treatment before enrolment (same day allowed; dates of instants in UTC)
+    before = _dated(frames, _NOT_BEFORE_ENROLMENT).join(enrol, on="subject_id").filter(
+        pl.col("date") < pl.col("__enrol"))
+    for rt_name, col, row, date, en in before.select("rt", "col", ROW, "date", "__enrol").iter_rows():
+        p.append(Problem(files[rt_name], row, col, date.isoformat(),
+                         f"before enrolment_date {en.isoformat()}: treatment cannot precede "
+                         "enrolment"))
 
     # administrations: increasing instants by cycle; residual not above calibrated activity
     adm = frames.get("administration")
