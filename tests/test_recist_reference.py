@@ -30,6 +30,10 @@ REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "response"
 # none. The fixture's simplified rules differ from RECIST 1.1 only where its data do not reach:
 # an incomplete lesion set is NE there even when the measured lesions prove PD (RECIST: PD), and
 # new lesions are ignored; no time point in the fixture hits either case, so all 66 agree.
+# The fixture does not apply RECIST 1.1 Table 3 footnote a (disease seen after a CR is PD): its
+# one such time point (01-701-1133|RADIOLOGIST 2, 2012-12-30: T01 back at 4.95 mm after a CR) is
+# PR there, as with after_cr="flag"; the comparison runs with that option, and the default "pd"
+# (PD there, the only difference) is checked in tests/test_response_fixes.py.
 EXPECTED_DISAGREEMENTS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
@@ -66,6 +70,9 @@ def reference_frames() -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
         *keys, longest_diameter=pl.lit(None, pl.Float64),
         perpendicular_diameter=pl.lit(None, pl.Float64), short_axis=pl.lit(None, pl.Float64),
         state=pl.col("TRSTRESC").str.to_lowercase())
+    # The fixture repeats some identical non-target rows (same reader, lesion, date and state);
+    # derive_response rejects duplicate keys, so keep one copy of each.
+    non_target = non_target.unique(maintain_order=True)
     measurement = pl.concat([target, non_target]).with_columns(unit=pl.lit("mm"))
     lesion = tr.select(
         "subject_id", "lesion_id", "nodal",
@@ -79,9 +86,10 @@ def reference_frames() -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     return frames, rs
 
 
-def compare() -> pl.DataFrame:
+def compare(config: ResponseConfig | None = None) -> pl.DataFrame:
     frames, rs = reference_frames()
-    tp = derive_response(frames, ResponseConfig(criteria="RECIST1.1")).timepoints
+    config = config or ResponseConfig(criteria="RECIST1.1", after_cr="flag")
+    tp = derive_response(frames, config).timepoints
     return rs.join(tp.select("subject_id", "assessment_date", got="overall_response"),
                    on=["subject_id", "assessment_date"], how="left")
 

@@ -68,7 +68,9 @@ def test_recist_nodes_short_axis_cr_and_too_small():
             ("S1", "T01", 56, None, None, None, "absent"), ("S1", "N1", 56, 12, 9, 9.9),
             ("S1", "T01", 84, None, None, None, "absent"), ("S1", "N1", 84, 12, 10, 10.0),
             ("S1", "T01", 112, None, None, None, "too_small"), ("S1", "N1", 112, 12, 9, 9.0)]
-    r = derive_response(build(rows, nodal={"N1"}), R11)
+    # after_cr="flag" (admiralonco's data-issue behaviour); the default "pd" makes the node back
+    # at 10 mm after the CR a PD (tests/test_response_fixes.py)
+    r = derive_response(build(rows, nodal={"N1"}), R11.model_copy(update={"after_cr": "flag"}))
     t = r.timepoints.sort("assessment_date")
     assert t["sum"].to_list() == [50.0, 9.9, 10.0, 14.0]
     assert t["target_response"].to_list() == [None, "CR", "PR", "PR"]

@@ -94,3 +94,15 @@ def build(
 def who_series(points: list[tuple[int, float, float]], subject: str = "S1") -> list[tuple]:
     """One WHO target lesion T01 measured (day, longest, perpendicular) at each point."""
     return [(subject, "T01", d, ld, perp, None) for d, ld, perp in points]
+
+
+def seq(subject: str, points: list[tuple[int, float | str]], base: float = 100.0,
+        lesion: str = "T1") -> list[tuple]:
+    """One target lesion: ``base`` mm at day -3, then (day, mm | "NE"); 0 mm = absent."""
+    rows: list[tuple] = [(subject, lesion, -3, base, None, None)]
+    for d, v in points:
+        if v == "NE":
+            rows.append((subject, lesion, d, None, None, None, "not_evaluated"))
+        else:
+            rows.append((subject, lesion, d, v, None, None, "absent" if v == 0 else "present"))
+    return rows

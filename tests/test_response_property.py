@@ -94,9 +94,11 @@ def reference_sums(targets, measurement, dates, c: ResponseConfig) -> list[dict]
                 lesion_pd.append(d > b and _reaches(val[(les, d)], ref, c.pd_threshold_pct, 0.0))
             measured = [v for v in vs if v is not None]
             complete = len(measured) == len(valid)
+            present = [v is not None and not g for v, g in zip(vs, gone, strict=True)]
             out.append({"subject_id": subject, "assessment_date": d, "n_targets": len(valid),
                         "n_measured": len(measured), "measured_sum": sum(measured),
-                        "all_gone": all(gone), "any_lesion_pd": any(lesion_pd),
+                        "all_gone": all(gone), "any_present": any(present),
+                        "any_lesion_pd": any(lesion_pd),
                         "complete": complete, "sum": sum(measured) if complete else None})
         for r in out:
             r["baseline_sum"] = next(x["sum"] for x in out if x["assessment_date"] == b)
@@ -218,7 +220,10 @@ def reference_bor(rows: list[dict], c: ResponseConfig) -> dict:
         "first_response_date": first(lambda k: resp[k] in ("CR", "PR")),
         "first_confirmed_response_date": first(lambda k: cc[k] in ("CR", "PR")),
         "progression_date": first(lambda k: resp[k] == "PD"),
-        "last_assessment_date": max(dates), "n_adequate": sum(x != "NE" for x in resp),
+        "last_assessment_date": max(dates),
+        "last_adequate_date": max((d for d, x in zip(dates, resp, strict=True) if x != "NE"),
+                                  default=None),
+        "n_adequate": sum(x != "NE" for x in resp),
         "crpr_issue": None if crpr is None
         else f"CR on {first_cr} followed by PR on {crpr} (data issue, not recoded)",
     }

@@ -9,7 +9,9 @@ Rules (spec §2 'Best overall response', Table 3; admiralonco events, spec §4a)
   NE with at most ``max_ne_between`` NE; a PR by the first CR/PR >= ``confirm_days`` later with
   only CR/PR/NE in between, at most ``max_ne_between`` NE, and no PR after a CR;
 - ranking CR > PR > MR > SD > NON-CR/NON-PD > PD > NE; the earliest date of the best class;
-- a PR after a CR is a data issue, reported, never recoded (admiralonco signal_crpr, spec §4a).
+- a PR after a CR is a data issue, reported, never recoded here (admiralonco signal_crpr, spec
+  §4a); under ``after_cr='pd'`` :func:`~.derive.derive_response` has already made disease seen
+  after a CR a PD time point, so only e.g. target CR with non-target not evaluated remains.
 """
 
 from __future__ import annotations
@@ -102,7 +104,9 @@ def best_overall_response(timepoints: pl.DataFrame, config: ResponseConfig) -> p
     start, in days), overall_response (codes of :data:`~.timepoint.RESPONSES`; null rows are
     ignored). Returns one row per subject present: subject_id, bor, bor_date, bor_confirmed,
     bor_confirmed_date, first_response_date, first_confirmed_response_date, progression_date,
-    last_assessment_date, n_adequate (non-NE assessments), crpr_issue (text or null).
+    last_assessment_date, last_adequate_date (last non-NE assessment: where a response without
+    progression is censored, FDA 2018 endpoints guidance / admiralonco), n_adequate (non-NE
+    assessments), crpr_issue (text or null).
 
     Sort-based: rows sorted by subject and date once; responses become integer ranks; per-subject
     counts are running sums minus their value at the subject's first row; confirmation is an
@@ -156,6 +160,7 @@ def best_overall_response(timepoints: pl.DataFrame, config: ResponseConfig) -> p
         first_confirmed_response_date=pl.when(pl.col("c_rank") <= _R_PR).then(date).min(),
         progression_date=pl.when(r == _R_PD).then(date).min(),
         last_assessment_date=date.max(),
+        last_adequate_date=date.filter(r != _R_NE).max(),
         n_adequate=(r != _R_NE).sum(),
         first_cr_date=pl.when(r == _R_CR).then(date).min(),
         crpr_date=pl.when(pl.col("crpr")).then(date).min(),
@@ -173,5 +178,5 @@ def best_overall_response(timepoints: pl.DataFrame, config: ResponseConfig) -> p
     ).select(
         "subject_id", "bor", "bor_date", "bor_confirmed", "bor_confirmed_date",
         "first_response_date", "first_confirmed_response_date", "progression_date",
-        "last_assessment_date", "n_adequate", "crpr_issue",
+        "last_assessment_date", "last_adequate_date", "n_adequate", "crpr_issue",
     )

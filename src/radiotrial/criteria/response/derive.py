@@ -7,7 +7,13 @@ Conventions (spec §1, §2, §4a; ARCHITECTURE 'Time'):
 - assessments after a new anti-cancer therapy (``follow_up.new_therapy_date``; an assessment on
   that date still counts) and after the first PD are ignored for best response (spec §5 items 7-8);
 - a subject is response-evaluable with measurable disease at baseline and at least one adequate
-  (non-NE) post-baseline assessment.
+  (non-NE) post-baseline assessment;
+- disease seen again after an overall CR is PD (``after_cr='pd'``; RECIST 1.1 Table 3 footnote a);
+- a response without progression is censored at the last adequate (non-NE) assessment (FDA 2018
+  guidance "Clinical Trial Endpoints for the Approval of Cancer Drugs and Biologics";
+  admiralonco; spec §5 item 7);
+- one measurement per (subject, lesion, date) and one tumour assessment per (subject, date), the
+  store's record keys: duplicates raise :class:`~radiotrial.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -26,13 +32,15 @@ from radiotrial.criteria.response.measures import (
 )
 from radiotrial.criteria.response.options import ResponseConfig
 from radiotrial.criteria.response.timepoint import (
+    CR,
     NE,
+    NON_CR_NON_PD,
     PD,
     overall_response_expr,
     pct_change,
     target_response_expr,
 )
-from radiotrial.errors import RadiotrialError
+from radiotrial.errors import InputError, Problem, RadiotrialError
 
 _SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "lesion": {"subject_id": pl.String, "lesion_id": pl.String, "organ": pl.String,
@@ -66,7 +74,8 @@ class ResponseResult:
     ``sum`` is the SPD (mm2) under WHO and the sum of diameters (mm) under RECIST.
     ``first_response_date`` and ``duration_of_response_days`` follow ``config.confirm``
     (confirmed response when True); ``duration_of_response_days`` runs to progression, or to the
-    last assessment when ``response_censored``.
+    last adequate (non-NE) assessment in the best-response window when ``response_censored``
+    (FDA 2018 endpoints guidance; admiralonco).
     """
 
     timepoints: pl.DataFrame
@@ -89,6 +98,31 @@ def _frame(frames: Mapping[str, pl.DataFrame], name: str) -> pl.DataFrame:
     return df.select(list(schema)).with_columns(pl.col(c).cast(t) for c, t in schema.items())
 
 
+#: At most this many duplicated keys are listed in the error (the count is always given).
+MAX_LISTED_DUPLICATES = 50
+
+
+def reject_duplicates(df: pl.DataFrame, keys: list[str], file: str, reason: str) -> None:
+    """Raise :class:`InputError` naming every duplicated ``keys`` combination of ``df``.
+
+    The response rules assume one row per key (the store's record key; duplicates would double
+    sums). One hash pass over the key columns; nothing else is done when there is no duplicate.
+    """
+    dup = df.select(keys).is_duplicated()
+    if not dup.any():
+        return
+    found = df.select(keys).filter(dup).unique().sort(keys)
+    problems = [
+        Problem(file=file, row=None, field=", ".join(keys),
+                value=", ".join(str(v) for v in row), reason=reason)
+        for row in found.head(MAX_LISTED_DUPLICATES).iter_rows()
+    ]
+    listed = "" if found.height <= MAX_LISTED_DUPLICATES else (
+        f"; the first {MAX_LISTED_DUPLICATES} are listed")
+    raise InputError(problems, summary=f"{found.height} duplicated key(s) in '{file}' "
+                     f"({', '.join(keys)}){listed}")
+
+
 def treatment_start(administration: pl.DataFrame) -> pl.DataFrame:
     """subject_id, start_date: UTC date of the earliest administration (ARCHITECTURE; spec §2)."""
     return administration.group_by("subject_id").agg(
@@ -106,11 +140,16 @@ def derive_response(frames: Mapping[str, pl.DataFrame], config: ResponseConfig) 
     """Time-point response and best overall response for every subject (WHO or RECIST)."""
     c = config
     lesion = _frame(frames, "lesion")
-    meas = _frame(frames, "measurement").join(
+    meas = _frame(frames, "measurement")
+    reject_duplicates(meas, ["subject_id", "lesion_id", "assessment_date"], "measurement",
+                      "duplicate measurement")
+    ta = _frame(frames, "tumour_assessment")
+    reject_duplicates(ta, ["subject_id", "assessment_date"], "tumour_assessment",
+                      "duplicate tumour assessment")
+    meas = meas.join(
         lesion.select("subject_id", "lesion_id", "nodal"), on=["subject_id", "lesion_id"],
         how="left",
     ).with_columns(pl.col("nodal").fill_null(False))
-    ta = _frame(frames, "tumour_assessment").unique(["subject_id", "assessment_date"], keep="last")
     start = treatment_start(_frame(frames, "administration"))
     nact = _frame(frames, "follow_up").group_by("subject_id").agg(pl.col("new_therapy_date").min())
 
@@ -166,6 +205,8 @@ def derive_response(frames: Mapping[str, pl.DataFrame], config: ResponseConfig) 
         new_lesions=pl.when(post).then(
             pl.col("new_lesions").fill_null(False) | pl.col("new_measured").fill_null(False)),
     ).with_columns(overall_response=overall_response_expr())
+    if c.after_cr == "pd":
+        tp = _disease_after_cr_is_pd(tp)
     in_window = post & pl.col("start_date").is_not_null() & (
         pl.col("new_therapy_date").is_null() | (date <= pl.col("new_therapy_date")))
     tp = tp.with_columns(
@@ -176,6 +217,26 @@ def derive_response(frames: Mapping[str, pl.DataFrame], config: ResponseConfig) 
     bor = best_overall_response(tp.filter(pl.col("in_bor_window")), c)
     subj = _subject_table(subjects, start, baseline, tp, bor, targets, meas, c)
     return ResponseResult(tp.select(TIMEPOINT_COLUMNS), subj, c)
+
+
+def _disease_after_cr_is_pd(tp: pl.DataFrame) -> pl.DataFrame:
+    """Disease seen after an overall CR is PD (RECIST 1.1 Table 3 footnote a; WHO CR).
+
+    ``tp`` sorted by subject and date. At a time point after an earlier overall CR, a target
+    lesion present again (``any_present``: measured and not gone, i.e. non-nodal > 0 or too
+    small, RECIST 1.1 node >= ``normal_node_mm``) makes the target response PD, and a non-target
+    status NON-CR/NON-PD makes the non-target response PD; the overall response is recomputed
+    (Table 1), so it is PD dated at that time point. NE components are not disease seen.
+    """
+    cr = (pl.col("overall_response") == CR).fill_null(False)
+    after_cr = cr.cum_sum().shift(1, fill_value=0).over("subject_id") > 0
+    target, nt = pl.col("target_response"), pl.col("non_target_response")
+    target_back = after_cr & pl.col("any_present").fill_null(False) & target.is_not_null()
+    nt_back = after_cr & (nt == NON_CR_NON_PD).fill_null(False)
+    return tp.with_columns(
+        target_response=pl.when(target_back).then(pl.lit(PD)).otherwise(target),
+        non_target_response=pl.when(nt_back).then(pl.lit(PD)).otherwise(nt),
+    ).with_columns(overall_response=overall_response_expr())
 
 
 def _subject_table(
@@ -210,7 +271,7 @@ def _subject_table(
     )
     first = "first_confirmed_response_date" if c.confirm else "first_response_date"
     origin = pl.col(first) if c.effective_dor_origin() == "first_response" else pl.col("start_date")
-    end = pl.coalesce("progression_date", "last_assessment_date")
+    end = pl.coalesce("progression_date", "last_adequate_date")
     return df.with_columns(
         not_evaluable_reason=reason,
         bor=pl.col("bor").fill_null(NE),

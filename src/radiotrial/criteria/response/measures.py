@@ -101,6 +101,7 @@ def target_sums(
     per subject and date; the grid of time points).
 
     Returns subject_id, assessment_date, n_targets, n_measured, measured_sum, all_gone,
+    any_present (some target measured and not gone: disease seen, for ``after_cr``),
     any_lesion_pd, complete, sum (null unless complete), baseline_sum, nadir_prior. Targets not
     measured at baseline are dropped (they were never valid targets; reported by
     :func:`target_issues`).
@@ -187,6 +188,7 @@ def _target_sums(
         measured_sum=pl.col("measured_sum").fill_null(0.0),
         n_gone=pl.col("n_gone").fill_null(0),
         any_lesion_pd=pl.col("any_lesion_pd").fill_null(False),
+        any_present=pl.col("any_present").fill_null(False),
     )
     # Every valid target is measured at baseline, so n_measured there is the number of targets.
     grid = grid.with_columns(n_targets=broadcast("n_measured", at_base, "start"))
@@ -200,12 +202,13 @@ def _target_sums(
     grid = grid.with_columns(nadir_prior=prior_min(counted, grid["start"]))
     return grid.select(
         "subject_id", "assessment_date", "n_targets", "n_measured", "measured_sum", "all_gone",
-        "any_lesion_pd", "complete", "sum", "baseline_sum", "nadir_prior",
+        "any_present", "any_lesion_pd", "complete", "sum", "baseline_sum", "nadir_prior",
     )
 
 
 def _lesion_cells(les: pl.DataFrame, c: ResponseConfig) -> pl.DataFrame:
-    """Per subject x date cell: measured count and sum, gone count, any per-lesion PD.
+    """Per subject x date cell: measured count and sum, gone count, any lesion present, any
+    per-lesion PD.
 
     ``les``: start, day_key, phase, value[, nodal], sorted by lesion then date (whole subjects).
     Lesions without a baseline value are not valid targets and are dropped here.
@@ -227,6 +230,7 @@ def _lesion_cells(les: pl.DataFrame, c: ResponseConfig) -> pl.DataFrame:
         n_measured=pl.col("value").is_not_null().sum(),
         measured_sum=pl.col("value").sum(),
         n_gone=lesion_gone_expr(c).sum(),
+        any_present=(pl.col("value").is_not_null() & ~lesion_gone_expr(c)).any(),
         any_lesion_pd=lesion_pd.any(),
     )
 

@@ -116,6 +116,18 @@ class ResponseConfig(BaseModel):
         description="Maximum targets per organ; null = the criteria's own (RECIST 1.1: 2, RECIST "
         "1.0: 5, WHO: no limit; spec §2). Excess is reported in data_issue.",
     )
+    after_cr: Literal["pd", "flag"] = Field(
+        "pd",
+        description="Disease seen again after a complete response. 'pd': a time point after an "
+        "overall CR at which any target lesion is present again (non-nodal: measured > 0 or too "
+        "small; RECIST 1.1 node: short axis >= normal_node_mm) or the non-target status is "
+        "NON-CR/NON-PD is PD, dated at that time point (RECIST 1.1, Eisenhauer 2009 Table 3 "
+        "footnote a and §4.3: 'disease seen after a true CR means PD'; RECIST 1.0, Therasse 2000; "
+        "WHO CR = disappearance of all known disease, Miller 1981; spec §2). A target or "
+        "non-target that was not evaluated is not disease seen. 'flag': keep the response the "
+        "measurements give (e.g. PR) and report a PR after a CR in data_issue (admiralonco "
+        "signal_crpr, admiralonco#87/#161/#276; spec §4a, §5 item 5).",
+    )
     # --- Best overall response (spec §2 BOR, §4a admiralonco) -----------------------------------
     confirm: bool = Field(
         True,
