@@ -220,7 +220,7 @@ def build_report(datasets: Any, loaded: Any, options: ReportOptions | None = Non
          .capitalize() for c in dv.columns]) if dv is not None and dv.height else None)
     data["options"] = opts = tab.options_table(config, datasets.options)
     views["options"] = _view(opts, "Table 7. Protocol and derivation options used",
-                             ["Section", "Option", "Value"])
+                             ["Section", "Option", "Value"]) | {"cls": "options"}
 
     figs: dict[str, str] = {}
     svg, wf = fig.waterfall(adsl, datasets.criteria)
