@@ -58,10 +58,14 @@ def validate_cmd(
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
         return
-    n = sum(summary.records.values())
-    typer.echo(f"study {summary.study_id} in {study} is valid: {n} records "
-               f"({', '.join(f'{k} {v}' for k, v in summary.records.items())}); "
+    typer.echo(f"study {summary.study_id} in {study} is valid: {_counts(summary.records)}; "
                f"data hash {summary.data_hash}")
+
+
+def _counts(records: dict[str, int]) -> str:
+    """``N records (type n, type n, ...)`` for a summary line."""
+    per_type = ", ".join(f"{k} {v}" for k, v in records.items())
+    return f"{sum(records.values())} records ({per_type})"
 
 
 def import_cmd(
@@ -107,9 +111,7 @@ def import_cmd(
     if summary.status == "unchanged":
         typer.echo(f"{db} already holds exactly this study ({summary.study_id}); nothing to do.")
         return
-    n = sum(summary.records.values())
-    typer.echo(f"imported study {summary.study_id} into {db}: {n} records "
-               f"({', '.join(f'{k} {v}' for k, v in summary.records.items())}); "
+    typer.echo(f"imported study {summary.study_id} into {db}: {_counts(summary.records)}; "
                f"{summary.audit_rows} audit rows; data hash {summary.data_hash[:12]}…")
 
 
