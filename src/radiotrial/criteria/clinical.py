@@ -19,6 +19,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from radiotrial.errors import RadiotrialError
+from radiotrial.treatment import first_administration
 
 CLINICAL_COLUMNS = (
     "subject_id", "evaluable", "improved", "first_improvement_date", "reason",
@@ -70,13 +71,7 @@ def derive_clinical_response(
             f"clinical: column 'symptom_status' (value {bad['symptom_status'][0]!r}) must be "
             "improved, stable or worse"
         )
-    admin = frames.get("administration")
-    start = (
-        pl.DataFrame(schema={"subject_id": pl.String, "start_date": pl.Date})
-        if admin is None or admin.height == 0
-        else admin.group_by("subject_id").agg(
-            start_date=pl.col("admin_instant").min().dt.convert_time_zone("UTC").dt.date())
-    )
+    start = first_administration(frames.get("administration")).select("subject_id", "start_date")
     fu = frames.get("follow_up")
     if fu is not None and fu.height and "new_therapy_date" in fu.columns:
         start = start.join(

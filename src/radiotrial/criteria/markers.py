@@ -20,6 +20,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from radiotrial.errors import RadiotrialError
+from radiotrial.treatment import first_administration
 
 MARKER_COLUMNS = (
     "subject_id", "evaluable", "reason", "marker", "baseline", "best_value", "best_pct_change",
@@ -78,13 +79,7 @@ _MARKER_SCHEMA = {"subject_id": pl.String, "marker": pl.String, "sample_date": p
 
 def _start_and_cutoff(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
     """subject_id, start_date, new_therapy_date (null when none)."""
-    admin = frames.get("administration")
-    if admin is None or admin.height == 0:
-        start = pl.DataFrame(schema={"subject_id": pl.String, "start_date": pl.Date})
-    else:
-        start = admin.group_by("subject_id").agg(
-            start_date=pl.col("admin_instant").min().dt.convert_time_zone("UTC").dt.date()
-        )
+    start = first_administration(frames.get("administration")).select("subject_id", "start_date")
     fu = frames.get("follow_up")
     if fu is not None and fu.height and "new_therapy_date" in fu.columns:
         cut = fu.group_by("subject_id").agg(pl.col("new_therapy_date").cast(pl.Date).min())

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from radiotrial.errors import RadiotrialError
+from radiotrial.treatment import first_administration
 
 UTC = pl.Datetime("us", "UTC")
 
@@ -94,10 +95,5 @@ def get(frames: Mapping[str, Any], name: str) -> pl.DataFrame:
 
 def first_treatment(frames: Mapping[str, Any]) -> pl.DataFrame:
     """``subject_id, first_instant, first_date``: each subject's earliest administration (UTC)."""
-    adm = get(frames, "administration")
-    return (
-        adm.filter(pl.col("admin_instant").is_not_null())
-        .group_by("subject_id")
-        .agg(pl.col("admin_instant").min().alias("first_instant"))
-        .with_columns(pl.col("first_instant").dt.date().alias("first_date"))
-    )
+    return first_administration(get(frames, "administration")).rename(
+        {"start_date": "first_date"})

@@ -14,23 +14,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from radiotrial.units import LAB_CANONICAL
+
 _KIND = ("Rule type, which selects the rule and its other fields: histology, liver_metastases, "
          "progression, scintigraphy, age, lab, performance_status or recorded.")
 
 #: Lab analytes with their canonical units (docs/import-format.md).
-CANONICAL_LAB_UNITS: dict[str, str] = {
-    "HGB": "g/dL",
-    "WBC": "10^9/L",
-    "NEUT": "10^9/L",
-    "LYMPH": "10^9/L",
-    "PLAT": "10^9/L",
-    "ALT": "U/L",
-    "AST": "U/L",
-    "ALP": "U/L",
-    "GGT": "U/L",
-    "BILI": "umol/L",
-    "CREAT": "umol/L",
-}
+CANONICAL_LAB_UNITS: dict[str, str] = LAB_CANONICAL  # one source: radiotrial.units
 
 
 class _Rule(BaseModel):

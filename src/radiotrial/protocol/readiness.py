@@ -41,6 +41,7 @@ from radiotrial.protocol import _engines
 from radiotrial.protocol._frames import get
 from radiotrial.protocol.config import LabThreshold, ProtocolConfig
 from radiotrial.protocol.schedule import disposition_as_of
+from radiotrial.treatment import first_administration
 
 OK, HOLD, NOT_CHECKED = "ok", "hold", "not checked"
 
@@ -280,9 +281,8 @@ def _toxicity_checks(frames: Mapping[str, Any], subject_id: str, on: date, cfg: 
     if recent.height:
         criteria = getattr(toxicity_config, "criteria", None) or "ctcae-v5"
         adm = _subset(frames, "administration", subject_id)
-        starts = adm.group_by("subject_id").agg(
-            pl.col("admin_instant").min().alias("treatment_start_instant")
-        ).with_columns(pl.col("treatment_start_instant").dt.date().alias("treatment_start"))
+        starts = first_administration(adm).select(
+            "subject_id", treatment_start_instant="first_instant", treatment_start="start_date")
         graded = grade_fn(labs, criteria, starts, toxicity_config)
         graded = graded.join(recent.select("analyte", "instant"), on=["analyte", "instant"],
                              how="semi")

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from radiotrial.treatment import first_administration
+
 from radiotrial.criteria.response.bor import best_overall_response
 from radiotrial.criteria.response.measures import (
     new_lesions_from_measurements,
@@ -125,9 +127,7 @@ def reject_duplicates(df: pl.DataFrame, keys: list[str], file: str, reason: str)
 
 def treatment_start(administration: pl.DataFrame) -> pl.DataFrame:
     """subject_id, start_date: UTC date of the earliest administration (ARCHITECTURE; spec §2)."""
-    return administration.group_by("subject_id").agg(
-        start_date=pl.col("admin_instant").min().dt.convert_time_zone("UTC").dt.date()
-    )
+    return first_administration(administration).select("subject_id", "start_date")
 
 
 def study_day_expr(date: pl.Expr, start: pl.Expr) -> pl.Expr:

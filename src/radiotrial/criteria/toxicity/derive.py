@@ -21,6 +21,7 @@ from radiotrial.criteria.toxicity.worst import (
     worst_by_category,
     worst_lab_grades,
 )
+from radiotrial.treatment import first_administration
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -58,16 +59,9 @@ def _frame(frames: Mapping[str, pl.DataFrame], name: str) -> pl.DataFrame | None
 
 def treatment_starts(administration: pl.DataFrame) -> pl.DataFrame:
     """Per subject: ``treatment_start`` (UTC date) and ``treatment_start_instant`` of the first dose."""
-    import polars as pl
-
-    inst = pl.col("admin_instant")
-    return (
-        administration.group_by("subject_id").agg(inst.min().alias("treatment_start_instant"))
-        .with_columns(
-            pl.col("treatment_start_instant").dt.convert_time_zone("UTC").dt.date()
-            .alias("treatment_start")
-        ).sort("subject_id")
-    )
+    return first_administration(administration).select(
+        "subject_id", treatment_start_instant="first_instant", treatment_start="start_date"
+    ).sort("subject_id")
 
 
 def _map_adverse_events(ae: pl.DataFrame, criteria: str, starts: pl.DataFrame | None) -> pl.DataFrame:
