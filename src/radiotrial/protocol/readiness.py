@@ -40,7 +40,7 @@ from radiotrial.errors import RadiotrialError
 from radiotrial.protocol import _engines
 from radiotrial.protocol._frames import get
 from radiotrial.protocol.config import LabThreshold, ProtocolConfig
-from radiotrial.protocol.schedule import disposition_as_of
+from radiotrial.protocol.schedule import disposition_as_of, progression_frame
 from radiotrial.treatment import first_administration
 
 OK, HOLD, NOT_CHECKED = "ok", "hold", "not checked"
@@ -130,11 +130,9 @@ def _progression_date(frames: Mapping[str, Any], subject_id: str, first: date, o
         (pl.col("non_target_status") == "PD") | pl.col("new_lesions").fill_null(False))
     dates = [d for d in ta["assessment_date"].to_list() if d is not None]
     if progression is not None:
-        p = progression if isinstance(progression, pl.DataFrame) else pl.DataFrame(progression)
-        col = next(c for c in ("date", "progression_date", "assessment_date", "adt")
-                   if c in p.columns)
-        dates += [d for d in p.filter(pl.col("subject_id") == subject_id)[col].cast(pl.Date)
-                  .to_list() if d is not None]
+        p = progression_frame(progression)
+        dates += [d for d in p.filter(pl.col("subject_id") == subject_id)["date"].to_list()
+                  if d is not None]
     dates = [d for d in dates if first < d <= on]
     return min(dates) if dates else None
 

@@ -164,6 +164,17 @@ def _add_days(d: pl.Expr, n: int | pl.Expr) -> pl.Expr:
     return d + pl.duration(days=n)
 
 
+def progression_frame(progression: Any) -> pl.DataFrame:
+    """``subject_id, date`` of documented progression from a frame (or mapping) with exactly
+    those columns, e.g. the response engine's PD time points (``study.engines.progression_dates``).
+    """
+    p = progression if isinstance(progression, pl.DataFrame) else pl.DataFrame(progression)
+    missing = {"subject_id", "date"} - set(p.columns)
+    if missing:
+        raise TypeError(f"progression frame needs columns subject_id and date; missing {missing}")
+    return p.select(pl.col("subject_id").cast(pl.String), pl.col("date").cast(pl.Date))
+
+
 def _progression_dates(frames: Mapping[str, Any], cycles: pl.DataFrame, as_of: date,
                        progression: Any | None) -> pl.DataFrame:
     """``subject_id, pd_date``: first documented progression after first treatment."""
@@ -173,13 +184,7 @@ def _progression_dates(frames: Mapping[str, Any], cycles: pl.DataFrame, as_of: d
     ).select("subject_id", pl.col("assessment_date").alias("d"))
     parts = [ta]
     if progression is not None:
-        p = progression if isinstance(progression, pl.DataFrame) else pl.DataFrame(progression)
-        col = next((c for c in ("date", "progression_date", "assessment_date", "adt")
-                    if c in p.columns), None)
-        if col is None or "subject_id" not in p.columns:
-            raise TypeError("progression frame needs columns subject_id and date")
-        parts.append(p.select(pl.col("subject_id").cast(pl.String),
-                              pl.col(col).cast(pl.Date).alias("d")))
+        parts.append(progression_frame(progression).rename({"date": "d"}))
     return (
         pl.concat(parts).join(first, on="subject_id", how="inner")
         .filter((pl.col("d") > pl.col("first")) & (pl.col("d") <= as_of))
